@@ -97,7 +97,7 @@ class OAuthApp:
 
     # -- helpers -----------------------------------------------------------------------
 
-    def _oauth_session(self, state: str | None = None) -> OAuth2Session:
+    def _oauth_session(self, state: str | None = None, captured: dict | None = None):
         oauth = OAuth2Session(self.client_id, redirect_uri=self.redirect_uri, state=state)
         if self.session is not None:
             for prefix, adapter in self.session.adapters.items():
@@ -105,21 +105,23 @@ class OAuthApp:
             oauth.verify = self.session.verify
             oauth.cert = self.session.cert
             oauth.proxies = dict(self.session.proxies)
-        for hook in ("access_token_response", "refresh_token_response"):
-            oauth.register_compliance_hook(hook, self._check_response)
-        return oauth
 
-    @staticmethod
-    def _check_response(response: requests.Response) -> requests.Response:
-        body = _json_or_none(response)
-        if (
-            response.status_code != 200
-            or not isinstance(body, dict)
-            or "error" in body
-            or not body.get("access_token")
-        ):
-            raise _TokenEndpointRefusal(response)
-        return response
+        def check(response: requests.Response) -> requests.Response:
+            body = _json_or_none(response)
+            if (
+                response.status_code != 200
+                or not isinstance(body, dict)
+                or "error" in body
+                or not body.get("access_token")
+            ):
+                raise _TokenEndpointRefusal(response)
+            if captured is not None:
+                captured["body"] = body  # kept in case oauthlib rejects a field we can read
+            return response
+
+        for hook in ("access_token_response", "refresh_token_response"):
+            oauth.register_compliance_hook(hook, check)
+        return oauth
 
     def _token_from_body(self, body: dict, now: float) -> Token:
         expires_in = body.get("expires_in", 600)
@@ -147,7 +149,8 @@ class OAuthApp:
 
     def exchange_code(self, code: str) -> Token:
         """Trade the single-use authorization code for a token pair."""
-        oauth = self._oauth_session()
+        captured: dict = {}
+        oauth = self._oauth_session(captured=captured)
         now = self.clock()
         try:
             body = oauth.fetch_token(
@@ -166,13 +169,14 @@ class OAuthApp:
                 f"The Exact token endpoint could not be reached: {type(exc).__name__}",
                 ambiguous=True,
             ) from None
-        except (OAuth2Error, ValueError) as exc:  # pragma: no cover - hook catches these first
-            raise TokenError(redact(f"Unexpected token response: {exc}", self._secrets(code)))
+        except (OAuth2Error, ValueError) as exc:
+            body = self._rescue(captured, exc, self._secrets(code))
         return self._token_from_body(body, now)
 
     def refresh(self, refresh_token: str) -> Token:
         """Trade the refresh token for a new pair (the old refresh token dies)."""
-        oauth = self._oauth_session()
+        captured: dict = {}
+        oauth = self._oauth_session(captured=captured)
         now = self.clock()
         try:
             body = oauth.refresh_token(
@@ -192,11 +196,21 @@ class OAuthApp:
                 "The refresh may have happened; reload the stored token before retrying.",
                 ambiguous=True,
             ) from None
-        except (OAuth2Error, ValueError) as exc:  # pragma: no cover - hook catches these first
-            raise TokenError(
-                redact(f"Unexpected token response: {exc}", self._secrets(refresh_token))
-            )
+        except (OAuth2Error, ValueError) as exc:
+            body = self._rescue(captured, exc, self._secrets(refresh_token))
         return self._token_from_body(body, now)
+
+    def _rescue(self, captured: dict, exc: Exception, secrets) -> dict:
+        """oauthlib refused a 200 response (e.g. a garbled field): keep the pair anyway.
+
+        Exact has already rotated the refresh token at this point; dropping the pair
+        would lose the consent.
+        """
+        body = captured.get("body")
+        if body and body.get("access_token"):
+            _logger.warning("Token response not accepted by oauthlib, kept anyway: %s", exc)
+            return body
+        raise TokenError(redact(f"Unexpected token response: {exc}", secrets))
 
     def _refusal(self, response: requests.Response, *, grant: str, secrets) -> ExactError:
         """Map a refused token request onto our exceptions."""
