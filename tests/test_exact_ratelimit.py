@@ -67,6 +67,7 @@ def test_limiter_keeps_state_per_division_and_snapshots():
     other.restore(1, snap)
     assert other.state(1) == limiter.state(1)
     assert other.daily_reset(1) == T0 + 3600
+    assert sorted(limiter.known_divisions()) == ["1", "2"]
 
 
 def test_before_request_waits_for_the_minute_reset():

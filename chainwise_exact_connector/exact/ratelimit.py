@@ -91,6 +91,11 @@ class RateLimiter:
         with self._lock:
             self._states[str(division)] = RateLimitState.from_dict(data)
 
+    def known_divisions(self) -> list[str]:
+        """The divisions (as strings) this limiter holds a state for, e.g. to snapshot all."""
+        with self._lock:
+            return list(self._states)
+
     def snapshot(self, division) -> dict:
         return self.state(division).to_dict()
 
