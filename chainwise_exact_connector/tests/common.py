@@ -26,7 +26,6 @@ import os
 import time
 
 from odoo import Command
-
 from odoo.addons.account.tests.common import AccountTestInvoicingCommon
 
 from exact_sandbox import ManualClock, Sandbox
@@ -175,9 +174,7 @@ class ExactSandboxCase(AccountTestInvoicingCommon):
             ]
         )
         vat_2 = cls.exact_record(division, "exact.vat.code", "2")
-        sale_taxes = (cls.tax_sale_a | cls.tax_sale_b).filtered(
-            lambda t: t.company_id == company
-        )
+        sale_taxes = (cls.tax_sale_a | cls.tax_sale_b).filtered(lambda t: t.company_id == company)
         env["exact.tax.mapping"].create(
             [
                 {"division_id": division.id, "tax_id": tax.id, "vat_code_id": vat_2.id}

@@ -1,0 +1,36 @@
+from odoo import api, fields, models
+
+
+class ResConfigSettings(models.TransientModel):
+    _inherit = "res.config.settings"
+
+    exact_connection_id = fields.Many2one(
+        "exact.connection", "Exact Connection", compute="_compute_exact_connection"
+    )
+    exact_connection_state = fields.Selection(
+        related="exact_connection_id.state", string="Exact Connection State"
+    )
+    exact_division_count = fields.Integer(
+        "Exact Administrations", compute="_compute_exact_connection"
+    )
+
+    @api.depends("company_id")
+    def _compute_exact_connection(self):
+        for settings in self:
+            connections = self.env["exact.connection"].search(
+                [("company_id", "=", settings.company_id.id)]
+            )
+            settings.exact_connection_id = connections[:1]
+            settings.exact_division_count = self.env["exact.division"].search_count(
+                [("company_id", "=", settings.company_id.id)]
+            )
+
+    def action_open_exact_connections(self):
+        return self.env["ir.actions.act_window"]._for_xml_id(
+            "chainwise_exact_connector.exact_connection_action"
+        )
+
+    def action_open_exact_divisions(self):
+        return self.env["ir.actions.act_window"]._for_xml_id(
+            "chainwise_exact_connector.exact_division_action"
+        )
