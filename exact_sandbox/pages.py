@@ -27,7 +27,7 @@ def consent_page(app_name: str, client_id: str, redirect_uri: str, state: str | 
     hidden = "".join(
         f"<input type='hidden' name='{k}' value='{escape(v or '', quote=True)}'>"
         for k, v in (("client_id", client_id), ("redirect_uri", redirect_uri),
-                     ("state", state), ("response_type", "code")))
+                     ("state", state), ("response_type", "code")) if v is not None)
     body = (f"<h1>Exact Online (sandbox)</h1><p>The app <b>{escape(app_name)}</b> "
             f"(client id <code>{escape(client_id)}</code>) asks for access to your data.</p>"
             f"<p>It will reach these divisions:</p>"

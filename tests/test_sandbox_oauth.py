@@ -222,3 +222,13 @@ def test_revoked_consent_kills_tokens(env):
     r = env.refresh()
     assert r.status_code == 400
     assert r.json()["error"] == "invalid_grant"
+
+
+def test_consent_without_state_redirects_without_state(env):
+    r = env.session.get(env.url("/api/oauth2/auth"), params={
+        "client_id": CLIENT_ID, "redirect_uri": REDIRECT_URI, "response_type": "code"})
+    assert "name='state'" not in r.text
+    form = {"client_id": CLIENT_ID, "redirect_uri": REDIRECT_URI, "decision": "approve",
+            "division": [str(DIV)]}
+    r = env.session.post(env.url("/api/oauth2/auth"), data=form, allow_redirects=False)
+    assert set(parse_qs(urlsplit(r.headers["Location"]).query)) == {"code"}
