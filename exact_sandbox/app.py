@@ -41,18 +41,22 @@ LOG_SIZE = 2000
 JSON_TYPE = "application/json; charset=utf-8"
 STREAM = "Error processing request stream."
 _REST_RE = re.compile(
-    r"^(?P<svc>[A-Za-z]+)/(?P<ent>[A-Za-z]+)(?:\((?P<key>[^)]*)\))?(?:/(?P<nav>[A-Za-z]+))?/?$")
+    r"^(?P<svc>[A-Za-z]+)/(?P<ent>[A-Za-z]+)(?:\((?P<key>[^)]*)\))?(?:/(?P<nav>[A-Za-z]+))?/?$"
+)
 USER_ID = str(uuid.uuid5(seed_mod.NAMESPACE, "user/demo"))
 
 
 def _json(body, status: int = 200, headers=None) -> Response:
-    return Response(json.dumps(body), status=status, headers=headers or {},
-                    content_type=JSON_TYPE)
+    return Response(json.dumps(body), status=status, headers=headers or {}, content_type=JSON_TYPE)
 
 
 def _oauth_json(body, status: int) -> Response:
-    return Response(json.dumps(body), status=status, content_type="application/json",
-                    headers={"Cache-Control": "no-store", "Pragma": "no-cache"})
+    return Response(
+        json.dumps(body),
+        status=status,
+        content_type="application/json",
+        headers={"Cache-Control": "no-store", "Pragma": "no-cache"},
+    )
 
 
 def _close_socket(sock) -> None:
@@ -69,11 +73,24 @@ def _close_socket(sock) -> None:
 class Sandbox:
     """Exact Online in a box. A WSGI callable: ``sb(environ, start_response)``."""
 
-    def __init__(self, clock=None, client_id=None, client_secret=None, redirect_uri=None,
-                 seed="demo", minutely_limit=60, daily_limit=5000, language="nl",
-                 refuse_zero_entries=False, base_url="http://sandbox.test", state_file=None,
-                 rng_seed=None, faults=(), app_name="ChainWise Exact Connector",
-                 sleep=time.sleep):
+    def __init__(
+        self,
+        clock=None,
+        client_id=None,
+        client_secret=None,
+        redirect_uri=None,
+        seed="demo",
+        minutely_limit=60,
+        daily_limit=5000,
+        language="nl",
+        refuse_zero_entries=False,
+        base_url="http://sandbox.test",
+        state_file=None,
+        rng_seed=None,
+        faults=(),
+        app_name="ChainWise Exact Connector",
+        sleep=time.sleep,
+    ):
         if language not in ("nl", "en"):
             raise ValueError("language must be 'nl' or 'en'")
         self.clock = clock or time.time
@@ -84,10 +101,13 @@ class Sandbox:
         self.faults = FaultSet(rng_seed)
         self.requests_log: list[dict] = []
         self.token_calls: list[tuple] = []
-        self.release = threading.Event()     # set to end every store-and-hang at once
-        config = {"language": language, "minutely_limit": int(minutely_limit),
-                  "daily_limit": int(daily_limit),
-                  "refuse_zero_entries": bool(refuse_zero_entries)}
+        self.release = threading.Event()  # set to end every store-and-hang at once
+        config = {
+            "language": language,
+            "minutely_limit": int(minutely_limit),
+            "daily_limit": int(daily_limit),
+            "refuse_zero_entries": bool(refuse_zero_entries),
+        }
         data = store.load(state_file) if state_file else None
         if data is None:
             data = store.new_state(seed, config)
@@ -99,15 +119,19 @@ class Sandbox:
             client_id = client_id or f"{uuid.uuid4()}"
             client_secret = client_secret or secrets.token_urlsafe(12)
             apps.clear()
-            apps[client_id] = {"client_secret": client_secret, "name": app_name,
-                               "redirect_uri": redirect_uri or DEFAULT_REDIRECT_URI}
+            apps[client_id] = {
+                "client_secret": client_secret,
+                "name": app_name,
+                "redirect_uri": redirect_uri or DEFAULT_REDIRECT_URI,
+            }
         elif redirect_uri or client_secret:
             app = next(iter(apps.values()))
             app["redirect_uri"] = redirect_uri or app["redirect_uri"]
             app["client_secret"] = client_secret or app["client_secret"]
         self.oauth = OAuth(data["oauth"], apps, self.clock)
-        self.limits = RateLimits(data["ratelimits"], config["minutely_limit"],
-                                 config["daily_limit"])
+        self.limits = RateLimits(
+            data["ratelimits"], config["minutely_limit"], config["daily_limit"]
+        )
         for rule in faults or ():
             self.add_fault(rule)
         self.save()
@@ -159,8 +183,11 @@ class Sandbox:
                     raise ValueError(f"unknown division {division}")
                 for key, value in changes.items():
                     if key == "closed_before":
-                        div[key] = None if not value else datetime.fromisoformat(
-                            str(value)).date().isoformat()
+                        div[key] = (
+                            None
+                            if not value
+                            else datetime.fromisoformat(str(value)).date().isoformat()
+                        )
                     elif key == "default_payment_condition":
                         div[key] = value or None
                     else:
@@ -237,11 +264,17 @@ class Sandbox:
                     info[name] = copy.deepcopy(list(div["tables"].get(name, {}).values()))
                 divisions[code] = info
             return {
-                "now": self.clock(), "base_url": self.base_url, "seed": self.data.get("seed"),
+                "now": self.clock(),
+                "base_url": self.base_url,
+                "seed": self.data.get("seed"),
                 "config": dict(self.config),
-                "app": {"client_id": self.client_id, "redirect_uri": self.redirect_uri,
-                        "name": self.data["apps"][self.client_id]["name"]},
-                "divisions": divisions, "faults": self.faults.to_list(),
+                "app": {
+                    "client_id": self.client_id,
+                    "redirect_uri": self.redirect_uri,
+                    "name": self.data["apps"][self.client_id]["name"],
+                },
+                "divisions": divisions,
+                "faults": self.faults.to_list(),
                 "requests": copy.deepcopy(self.requests_log[-200:]),
                 "token_calls": len(self.token_calls),
             }
@@ -252,8 +285,9 @@ class Sandbox:
                 store.save(self.state_file, self.data)
 
     def _ctx(self) -> rules.Ctx:
-        return rules.Ctx(Messages(self.language), amsterdam_wall(self.clock()),
-                         self.refuse_zero_entries)
+        return rules.Ctx(
+            Messages(self.language), amsterdam_wall(self.clock()), self.refuse_zero_entries
+        )
 
     # ------------------------------------------------------------ WSGI
     def __call__(self, environ, start_response):
@@ -285,22 +319,39 @@ class Sandbox:
         method = request.method.upper()
         rule = self.faults.match(method, fault_path)
         action = rule.action if rule else None
-        entry = {"method": method, "path": path,
-                 "query": request.query_string.decode("latin-1"), "status": None,
-                 "ts": self.clock(), "fault": action, "division": division}
+        entry = {
+            "method": method,
+            "path": path,
+            "query": request.query_string.decode("latin-1"),
+            "status": None,
+            "ts": self.clock(),
+            "fault": action,
+            "division": division,
+        }
         if action == "drop":
             self._log(entry, "dropped")
             raise SandboxDrop()
         if action == "html500":
-            return self._log(entry, Response(pages.html500_page(), status=500,
-                                             content_type="text/html; charset=utf-8"))
+            return self._log(
+                entry,
+                Response(pages.html500_page(), status=500, content_type="text/html; charset=utf-8"),
+            )
         if action == "503":
-            return self._log(entry, Response(
-                pages.error_page("Service Unavailable", "The service is unavailable."),
-                status=503, content_type="text/html; charset=utf-8"))
+            return self._log(
+                entry,
+                Response(
+                    pages.error_page("Service Unavailable", "The service is unavailable."),
+                    status=503,
+                    content_type="text/html; charset=utf-8",
+                ),
+            )
         if action == "429":
-            return self._log(entry, Response(
-                b"", status=429, headers=self.limits.exhausted_minutely_headers(self.clock())))
+            return self._log(
+                entry,
+                Response(
+                    b"", status=429, headers=self.limits.exhausted_minutely_headers(self.clock())
+                ),
+            )
         if action == "delay":
             self.sleep(rule.seconds)
         with self.lock:
@@ -312,11 +363,18 @@ class Sandbox:
                 elif kind == "me":
                     response = self._me(request, action == "expire-token")
                 else:
-                    response = self._api(request, fault_path, division,
-                                         action == "expire-token")
+                    response = self._api(request, fault_path, division, action == "expire-token")
             except ODataError as exc:
-                response = _json({"error": {"code": "", "message": {
-                    "lang": "", "value": "\r\n".join(exc.messages)}}}, exc.status, exc.headers)
+                response = _json(
+                    {
+                        "error": {
+                            "code": "",
+                            "message": {"lang": "", "value": "\r\n".join(exc.messages)},
+                        }
+                    },
+                    exc.status,
+                    exc.headers,
+                )
             self._log(entry, response)
             if method != "GET" or kind == "token":
                 self.save()
@@ -368,22 +426,30 @@ class Sandbox:
         app = self.data["apps"].get(client_id)
 
         def html(title, text, status=400):
-            return Response(pages.error_page(title, text), status=status,
-                            content_type="text/html; charset=utf-8")
+            return Response(
+                pages.error_page(title, text),
+                status=status,
+                content_type="text/html; charset=utf-8",
+            )
 
         if app is None:
             return html("Unknown client", "The client_id is not a registered app.")
         if redirect_uri != app["redirect_uri"]:
-            return html("Invalid redirect URI",
-                        "The redirect_uri does not match the one registered for this app.")
+            return html(
+                "Invalid redirect URI",
+                "The redirect_uri does not match the one registered for this app.",
+            )
         if params.get("response_type", "code") != "code":
             return html("Unsupported response type", "Only response_type=code is supported.")
-        divisions = [{"Code": d["Code"], "Description": d["Description"]}
-                     for d in self.data["divisions"].values()]
+        divisions = [
+            {"Code": d["Code"], "Description": d["Description"]}
+            for d in self.data["divisions"].values()
+        ]
         if request.method == "GET":
-            return Response(pages.consent_page(app["name"], client_id, redirect_uri, state,
-                                               divisions),
-                            content_type="text/html; charset=utf-8")
+            return Response(
+                pages.consent_page(app["name"], client_id, redirect_uri, state, divisions),
+                content_type="text/html; charset=utf-8",
+            )
         if request.method != "POST":
             return html("Method not allowed", "Use GET or POST.", 405)
         if params.get("decision") == "approve":
@@ -415,21 +481,36 @@ class Sandbox:
         div = self.data["divisions"].get(str(first), {})
         en = self.language == "en"
         me = {
-            "__metadata": {"uri": f"{self.base_url}/api/v1/current/Me(guid'{USER_ID}')",
-                           "type": "Exact.Web.Api.Models.System.Me"},
-            "AccountingDivision": first, "CurrentDivision": first,
+            "__metadata": {
+                "uri": f"{self.base_url}/api/v1/current/Me(guid'{USER_ID}')",
+                "type": "Exact.Web.Api.Models.System.Me",
+            },
+            "AccountingDivision": first,
+            "CurrentDivision": first,
             "DivisionCustomer": div.get("Customer"),
             "DivisionCustomerCode": str(first or "").rjust(18),
             "DivisionCustomerName": div.get("Description"),
-            "Email": "demo.user@chainwise.example", "FirstName": "Demo",
-            "FullName": "Demo Gebruiker", "Gender": "O", "Initials": "D.",
-            "IsClientUser": False, "IsEmployeeSelfServiceUser": False,
-            "Language": "EN" if en else "NL", "LanguageCode": "en-GB" if en else "nl-NL",
-            "LastName": "Gebruiker", "Legislation": "1", "MiddleName": None,
-            "Nickname": None, "PackageCode": "ACC-SANDBOX", "Phone": None,
-            "PictureUrl": None, "ServerTime": amsterdam_wall(now).isoformat(
-                timespec="seconds"), "ServerUtcOffset": float(amsterdam_offset(now)),
-            "ThumbnailPicture": None, "Title": None, "UserID": USER_ID,
+            "Email": "demo.user@chainwise.example",
+            "FirstName": "Demo",
+            "FullName": "Demo Gebruiker",
+            "Gender": "O",
+            "Initials": "D.",
+            "IsClientUser": False,
+            "IsEmployeeSelfServiceUser": False,
+            "Language": "EN" if en else "NL",
+            "LanguageCode": "en-GB" if en else "nl-NL",
+            "LastName": "Gebruiker",
+            "Legislation": "1",
+            "MiddleName": None,
+            "Nickname": None,
+            "PackageCode": "ACC-SANDBOX",
+            "Phone": None,
+            "PictureUrl": None,
+            "ServerTime": amsterdam_wall(now).isoformat(timespec="seconds"),
+            "ServerUtcOffset": float(amsterdam_offset(now)),
+            "ThumbnailPicture": None,
+            "Title": None,
+            "UserID": USER_ID,
             "UserName": "demo.user@chainwise.example",
         }
         return _json({"d": {"results": [me]}})
@@ -450,8 +531,15 @@ class Sandbox:
         try:
             response = self._rest(request, rest, self.data["divisions"][str(division)])
         except ODataError as exc:
-            response = _json({"error": {"code": "", "message": {
-                "lang": "", "value": "\r\n".join(exc.messages)}}}, exc.status)
+            response = _json(
+                {
+                    "error": {
+                        "code": "",
+                        "message": {"lang": "", "value": "\r\n".join(exc.messages)},
+                    }
+                },
+                exc.status,
+            )
         response.headers.update(headers)
         return response
 
@@ -463,8 +551,9 @@ class Sandbox:
             raise ODataError(404, f"Resource not found for the segment '{segment}'.")
         method = request.method.upper()
         if method not in entity.methods:
-            raise ODataError(405, f"The requested resource does not support http method "
-                                  f"'{method}'.")
+            raise ODataError(
+                405, f"The requested resource does not support http method '{method}'."
+            )
         key = self._parse_key(entity, m.group("key")) if m.group("key") is not None else None
         nav = m.group("nav")
         if nav is not None and (nav not in entity.navigation or key is None or method != "GET"):
@@ -479,19 +568,31 @@ class Sandbox:
                 rows = [r for r in self._rows(child, div) if r.get("EntryID") == key]
                 return self._list(request, child, div, rows)
             select, expand, csel = self._select_expand(request, entity)
-            return _json({"d": self._serialize(entity, div, self._view(entity, div, rec),
-                                               select, expand, csel)})
+            return _json(
+                {
+                    "d": self._serialize(
+                        entity, div, self._view(entity, div, rec), select, expand, csel
+                    )
+                }
+            )
         if method == "POST":
             if key is not None:
-                raise ODataError(405, "The requested resource does not support http method "
-                                      "'POST'.")
+                raise ODataError(405, "The requested resource does not support http method 'POST'.")
             clean = rules.coerce_body(entity, self._body(request), "POST")
             new_key = rules.create(ctx, div, entity, clean)
             rec = div["tables"][entity.name][new_key]
             full = self._serialize(entity, div, self._view(entity, div, rec), None, ())
             if "return=representation" not in (request.headers.get("Prefer") or ""):
-                full = {k: (v if k in ("__metadata", entity.key) or isinstance(v, dict)
-                            and "__deferred" in v else None) for k, v in full.items()}
+                full = {
+                    k: (
+                        v
+                        if k in ("__metadata", entity.key)
+                        or isinstance(v, dict)
+                        and "__deferred" in v
+                        else None
+                    )
+                    for k, v in full.items()
+                }
             return _json({"d": full}, 201)
         if key is None:
             raise ODataError(400, f"A key is required for {method} on {entity.name}.")
@@ -559,16 +660,22 @@ class Sandbox:
             for name in (s.strip() for s in raw.split(",")):
                 top = name.split("/")[0]
                 if top not in entity.props:
-                    raise ODataError(400, f"Could not find a property named '{top}' on type "
-                                          f"'{entity.metadata_type}'.")
+                    raise ODataError(
+                        400,
+                        f"Could not find a property named '{top}' on type "
+                        f"'{entity.metadata_type}'.",
+                    )
                 if top not in select:
                     select.append(top)
-        expand = tuple(s.strip() for s in (request.args.get("$expand") or "").split(",")
-                       if s.strip())
+        expand = tuple(
+            s.strip() for s in (request.args.get("$expand") or "").split(",") if s.strip()
+        )
         for name in expand:
             if name not in entity.navigation:
-                raise ODataError(400, f"Could not find a property named '{name}' on type "
-                                      f"'{entity.metadata_type}'.")
+                raise ODataError(
+                    400,
+                    f"Could not find a property named '{name}' on type '{entity.metadata_type}'.",
+                )
         if select is not None:
             for name in expand:
                 if name not in select:
@@ -594,14 +701,16 @@ class Sandbox:
             if edm == "Nav":
                 if name in expand:
                     child = E.BY_NAME[entity.navigation[name]]
-                    rows = [r for r in self._rows(child, div) if r.get("EntryID")
-                            == view[entity.key]]
+                    rows = [
+                        r for r in self._rows(child, div) if r.get("EntryID") == view[entity.key]
+                    ]
                     rows.sort(key=lambda r: r.get("LineNumber") or 0)
                     csel = (child_select or {}).get(name)
                     if csel == ["*"]:
                         csel = None
-                    out[name] = {"results": [self._serialize(child, div, r, csel, ())
-                                             for r in rows]}
+                    out[name] = {
+                        "results": [self._serialize(child, div, r, csel, ()) for r in rows]
+                    }
                 else:
                     out[name] = {"__deferred": {"uri": f"{uri}/{name}"}}
                 continue
@@ -615,10 +724,12 @@ class Sandbox:
         args = request.args
         raw_filter = args.get("$filter")
         if entity.mandatory_filter and not (raw_filter and raw_filter.strip()):
-            raise ODataError(400, "This endpoint has mandatory filtering applied. A GET request "
-                                  "for this endpoint must have a $filter parameter with one of "
-                                  "the following fields in the url:"
-                                  + ",".join(sorted(entity.filterable)) + ".")
+            raise ODataError(
+                400,
+                "This endpoint has mandatory filtering applied. A GET request "
+                "for this endpoint must have a $filter parameter with one of "
+                "the following fields in the url:" + ",".join(sorted(entity.filterable)) + ".",
+            )
         if raw_filter and raw_filter.strip():
             try:
                 node = parse_filter(raw_filter)
@@ -626,8 +737,9 @@ class Sandbox:
                 raise ODataError(400, str(exc)) from None
             bad = [f for f in filter_fields(node) if f not in entity.filterable]
             if bad:
-                raise ODataError(400, "Filtering on these fields is not supported: "
-                                      + ", ".join(bad))
+                raise ODataError(
+                    400, "Filtering on these fields is not supported: " + ", ".join(bad)
+                )
             try:
                 check_types(node, entity.edm_types)
             except FilterSyntaxError as exc:
@@ -638,17 +750,24 @@ class Sandbox:
             for part in reversed([p.strip() for p in orderby.split(",") if p.strip()]):
                 name, _, direction = part.partition(" ")
                 if name not in entity.props:
-                    raise ODataError(400, f"Could not find a property named '{name}' on type "
-                                          f"'{entity.metadata_type}'.")
-                rows.sort(key=lambda r, n=name: (r.get(n) is None, r.get(n) or 0
-                                                 if not isinstance(r.get(n), str) else r[n]),
-                          reverse=direction.strip().lower() == "desc")
+                    raise ODataError(
+                        400,
+                        f"Could not find a property named '{name}' on type "
+                        f"'{entity.metadata_type}'.",
+                    )
+                rows.sort(
+                    key=lambda r, n=name: (
+                        r.get(n) is None,
+                        r.get(n) or 0 if not isinstance(r.get(n), str) else r[n],
+                    ),
+                    reverse=direction.strip().lower() == "desc",
+                )
         token = args.get("$skiptoken")
         if token:
             key = self._parse_key(entity, token)
             keys = [r[entity.key] for r in rows]
             if key in keys:
-                rows = rows[keys.index(key) + 1:]
+                rows = rows[keys.index(key) + 1 :]
             elif not orderby:
                 rows = [r for r in rows if r[entity.key] > key]
         top = args.get("$top")
@@ -659,8 +778,7 @@ class Sandbox:
         limit = PAGE_SIZE if top is None else min(PAGE_SIZE, top)
         page, more = rows[:limit], len(rows) > limit and (top is None or top > limit)
         select, expand, csel = self._select_expand(request, entity)
-        results = [self._serialize(entity, div, r, select, expand, csel)
-                   for r in page]
+        results = [self._serialize(entity, div, r, select, expand, csel) for r in page]
         d = {"results": results}
         if more and page:
             params = [(k, v) for k, v in args.items(multi=True) if k != "$skiptoken"]
@@ -676,8 +794,9 @@ class Sandbox:
         path, method = request.path.rstrip("/"), request.method.upper()
         try:
             if path == "/sandbox" and method == "GET":
-                return Response(pages.overview_page(self.state()),
-                                content_type="text/html; charset=utf-8")
+                return Response(
+                    pages.overview_page(self.state()), content_type="text/html; charset=utf-8"
+                )
             if path == "/sandbox/api/state" and method == "GET":
                 return _json(self.state())
             body = {}

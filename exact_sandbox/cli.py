@@ -14,8 +14,10 @@ from .clock import ScaledClock
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m exact_sandbox",
-                                description="A local emulator of Exact Online (OAuth2 + REST).")
+    p = argparse.ArgumentParser(
+        prog="python -m exact_sandbox",
+        description="A local emulator of Exact Online (OAuth2 + REST).",
+    )
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8765, help="0 picks a free port")
     p.add_argument("--client-id")
@@ -25,14 +27,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--state", metavar="FILE", help="keep everything in this JSON file")
     p.add_argument("--minutely-limit", type=int, default=60)
     p.add_argument("--daily-limit", type=int, default=5000)
-    p.add_argument("--time-scale", type=float, default=1.0,
-                   help="the sandbox clock runs N times faster")
-    p.add_argument("--fault", action="append", default=[], metavar="RULE",
-                   help="e.g. 'POST salesentry/SalesEntries* store-and-hang n=1' (repeatable)")
+    p.add_argument(
+        "--time-scale", type=float, default=1.0, help="the sandbox clock runs N times faster"
+    )
+    p.add_argument(
+        "--fault",
+        action="append",
+        default=[],
+        metavar="RULE",
+        help="e.g. 'POST salesentry/SalesEntries* store-and-hang n=1' (repeatable)",
+    )
     p.add_argument("--seed-rng", type=int, default=None, help="seed for p= fault selection")
     p.add_argument("--language", choices=("nl", "en"), default="nl")
-    p.add_argument("--refuse-zero-entries", action="store_true",
-                   help="refuse sales entries whose total is 0")
+    p.add_argument(
+        "--refuse-zero-entries", action="store_true", help="refuse sales entries whose total is 0"
+    )
     p.add_argument("--base-url", help="public base URL if not http://HOST:PORT")
     return p
 
@@ -44,11 +53,20 @@ def main(argv=None) -> int:
         return 2
     clock = ScaledClock(args.time_scale) if args.time_scale != 1.0 else None
     try:
-        sb = Sandbox(clock=clock, client_id=args.client_id, client_secret=args.client_secret,
-                     redirect_uri=args.redirect_uri, seed=args.seed,
-                     minutely_limit=args.minutely_limit, daily_limit=args.daily_limit,
-                     language=args.language, refuse_zero_entries=args.refuse_zero_entries,
-                     state_file=args.state, rng_seed=args.seed_rng, faults=args.fault)
+        sb = Sandbox(
+            clock=clock,
+            client_id=args.client_id,
+            client_secret=args.client_secret,
+            redirect_uri=args.redirect_uri,
+            seed=args.seed,
+            minutely_limit=args.minutely_limit,
+            daily_limit=args.daily_limit,
+            language=args.language,
+            refuse_zero_entries=args.refuse_zero_entries,
+            state_file=args.state,
+            rng_seed=args.seed_rng,
+            faults=args.fault,
+        )
     except ValueError as exc:
         print(f"exact_sandbox: {exc}", file=sys.stderr)
         return 2

@@ -54,10 +54,21 @@ class FaultRule:
     extra: dict = field(default_factory=dict)
 
     def to_dict(self) -> dict:
-        return {"id": self.id, "rule": self.text, "method": self.method, "glob": self.glob,
-                "action": self.action, "p": self.p, "n": self.n, "every": self.every,
-                "times": self.times, "seconds": self.seconds, "matched": self.matched,
-                "fired": self.fired, "spent": self.spent}
+        return {
+            "id": self.id,
+            "rule": self.text,
+            "method": self.method,
+            "glob": self.glob,
+            "action": self.action,
+            "p": self.p,
+            "n": self.n,
+            "every": self.every,
+            "times": self.times,
+            "seconds": self.seconds,
+            "matched": self.matched,
+            "fired": self.fired,
+            "spent": self.spent,
+        }
 
 
 def parse_rule(text: str, rule_id: int = 0) -> FaultRule:

@@ -38,10 +38,14 @@ TEXTS = {
     "already_exists": ("Gegeven bestaat reeds", "Already exists"),
     "in_use": ("In gebruik: {0}", "In use: {0}"),
     "period_closed": ("Periode is afgesloten: {0} - {1}", "Period is closed: {0} - {1}"),
-    "unknown_fiscal_year": ("Onbekend: Boekjaar (Periode - datumtabel)",
-                            "Unknown: Fiscal year (Period - date table)"),
-    "cannot_delete": ("Kan niet verwijderen: {0} - In gebruik in: {1}",
-                      "Can't delete: {0} - Used in: {1}"),
+    "unknown_fiscal_year": (
+        "Onbekend: Boekjaar (Periode - datumtabel)",
+        "Unknown: Fiscal year (Period - date table)",
+    ),
+    "cannot_delete": (
+        "Kan niet verwijderen: {0} - In gebruik in: {1}",
+        "Can't delete: {0} - Used in: {1}",
+    ),
     "not_found": ("Niet gevonden: {0}", "Not found: {0}"),
 }
 

@@ -29,19 +29,21 @@ class TokenAnswer(Exception):
 def _us_time(ts: float) -> str:
     dt = datetime.fromtimestamp(ts, timezone.utc)
     hour = dt.hour % 12 or 12
-    return (f"{dt.month}/{dt.day}/{dt.year} {hour}:{dt.minute:02d}:{dt.second:02d} "
-            f"{'AM' if dt.hour < 12 else 'PM'}")
+    return (
+        f"{dt.month}/{dt.day}/{dt.year} {hour}:{dt.minute:02d}:{dt.second:02d} "
+        f"{'AM' if dt.hour < 12 else 'PM'}"
+    )
 
 
 def client_from_request(form, authorization: str | None) -> tuple[str | None, str | None]:
     """Client credentials from the form body, or else from HTTP Basic."""
     cid, secret = form.get("client_id"), form.get("client_secret")
-    if (not cid or secret is None) and authorization and authorization.lower().startswith(
-            "basic "):
+    if (not cid or secret is None) and authorization and authorization.lower().startswith("basic "):
         try:
             raw = base64.b64decode(authorization[6:].strip()).decode("utf-8")
             bid, _, bsecret = raw.partition(":")
             from urllib.parse import unquote
+
             cid, secret = cid or unquote(bid), unquote(bsecret)
         except (ValueError, UnicodeDecodeError):
             pass
@@ -50,7 +52,7 @@ def client_from_request(form, authorization: str | None) -> tuple[str | None, st
 
 class OAuth:
     def __init__(self, data: dict, apps: dict, clock):
-        self.data = data            # {"codes":{}, "grants":{}, "access":{}, "refresh":{}}
+        self.data = data  # {"codes":{}, "grants":{}, "access":{}, "refresh":{}}
         for k in ("codes", "grants", "access", "refresh", "calls"):
             data.setdefault(k, {})
         self.apps = apps
@@ -60,9 +62,13 @@ class OAuth:
     def grant_code(self, client_id: str, divisions: list[int]) -> str:
         app = self.apps[client_id]
         code = secrets.token_urlsafe(96)
-        self.data["codes"][code] = {"client_id": client_id, "redirect_uri": app["redirect_uri"],
-                                    "divisions": list(divisions), "issued": self.clock(),
-                                    "used": False}
+        self.data["codes"][code] = {
+            "client_id": client_id,
+            "redirect_uri": app["redirect_uri"],
+            "divisions": list(divisions),
+            "issued": self.clock(),
+            "used": False,
+        }
         return code
 
     # ---------------------------------------------------------------- tokens
@@ -70,21 +76,32 @@ class OAuth:
         now = self.clock()
         grant = self.data["grants"][grant_id]
         access, refresh = secrets.token_urlsafe(64), secrets.token_urlsafe(48)
-        self.data["access"][access] = {"grant": grant_id, "client_id": grant["client_id"],
-                                       "issued": now, "expires": now + ACCESS_LIFETIME,
-                                       "revoked": False}
+        self.data["access"][access] = {
+            "grant": grant_id,
+            "client_id": grant["client_id"],
+            "issued": now,
+            "expires": now + ACCESS_LIFETIME,
+            "revoked": False,
+        }
         old = grant.get("refresh")
         if old and old in self.data["refresh"]:
             self.data["refresh"][old]["status"] = "old"
         self.data["refresh"][refresh] = {"grant": grant_id, "issued": now, "status": "current"}
         grant.update(refresh=refresh, access=access, last_issued=now)
-        return {"access_token": access, "token_type": "bearer",
-                "expires_in": str(ACCESS_LIFETIME), "refresh_token": refresh}
+        return {
+            "access_token": access,
+            "token_type": "bearer",
+            "expires_in": str(ACCESS_LIFETIME),
+            "refresh_token": refresh,
+        }
 
     def new_grant(self, client_id: str, divisions: list[int]) -> dict:
         grant_id = secrets.token_hex(8)
-        self.data["grants"][grant_id] = {"client_id": client_id, "divisions": list(divisions),
-                                         "created": self.clock()}
+        self.data["grants"][grant_id] = {
+            "client_id": client_id,
+            "divisions": list(divisions),
+            "created": self.clock(),
+        }
         return self._issue(grant_id)
 
     def _count_call(self, client_id: str) -> None:
@@ -95,9 +112,14 @@ class OAuth:
         entry[1] += 1
         self.data["calls"][client_id] = entry
         if entry[1] > TOKEN_CALLS_PER_DAY:
-            raise TokenAnswer(429, {"error": "rate_limit_exceeded", "error_description":
-                                    f"Maximum number of token requests ({TOKEN_CALLS_PER_DAY})"
-                                    " per day exceeded."})
+            raise TokenAnswer(
+                429,
+                {
+                    "error": "rate_limit_exceeded",
+                    "error_description": f"Maximum number of token requests ({TOKEN_CALLS_PER_DAY})"
+                    " per day exceeded.",
+                },
+            )
 
     def token(self, form, authorization: str | None) -> dict:
         """Handle one token-endpoint call; returns the token JSON or raises TokenAnswer."""
@@ -118,18 +140,27 @@ class OAuth:
         code = self.data["codes"].get(form.get("code") or "")
         now = self.clock()
         if code is None or code["client_id"] != cid:
-            raise TokenAnswer(400, {"error": "invalid_grant",
-                                    "error_description": "Invalid authorization code."})
+            raise TokenAnswer(
+                400, {"error": "invalid_grant", "error_description": "Invalid authorization code."}
+            )
         if code["used"]:
-            raise TokenAnswer(400, {"error": "invalid_grant", "error_description":
-                                    "Authorization code has already been used."})
+            raise TokenAnswer(
+                400,
+                {
+                    "error": "invalid_grant",
+                    "error_description": "Authorization code has already been used.",
+                },
+            )
         if now - code["issued"] > CODE_LIFETIME:
-            raise TokenAnswer(400, {"error": "invalid_grant", "error_description":
-                                    "Authorization code has expired."})
+            raise TokenAnswer(
+                400,
+                {"error": "invalid_grant", "error_description": "Authorization code has expired."},
+            )
         redirect = form.get("redirect_uri")
         if redirect is not None and redirect != code["redirect_uri"]:
-            raise TokenAnswer(400, {"error": "invalid_grant",
-                                    "error_description": "Redirect URI mismatch."})
+            raise TokenAnswer(
+                400, {"error": "invalid_grant", "error_description": "Redirect URI mismatch."}
+            )
         code["used"] = True
         return self.new_grant(cid, code["divisions"])
 
@@ -138,21 +169,37 @@ class OAuth:
         info = self.data["refresh"].get(refresh_token)
         grant = info and self.data["grants"].get(info["grant"])
         if info is None or grant is None or grant["client_id"] != cid:
-            raise TokenAnswer(400, {"error": "invalid_grant", "error_description":
-                                    "Token is not allowed, because of invalid or empty chainId"})
+            raise TokenAnswer(
+                400,
+                {
+                    "error": "invalid_grant",
+                    "error_description": (
+                        "Token is not allowed, because of invalid or empty chainId"
+                    ),
+                },
+            )
         if info["status"] != "current":
-            raise TokenAnswer(401, {"error": "unauthorized_client",
-                                    "error_description": "Old refresh token used."})
+            raise TokenAnswer(
+                401,
+                {"error": "unauthorized_client", "error_description": "Old refresh token used."},
+            )
         expires = info["issued"] + REFRESH_IDLE_LIFETIME
         if now >= expires:
-            raise TokenAnswer(400, {"error": "invalid_request", "error_description":
-                                    f"The refresh token expired at {_us_time(expires)} "
-                                    f"and it is now {_us_time(now)}."})
+            raise TokenAnswer(
+                400,
+                {
+                    "error": "invalid_request",
+                    "error_description": f"The refresh token expired at {_us_time(expires)} "
+                    f"and it is now {_us_time(now)}.",
+                },
+            )
         current = self.data["access"].get(grant.get("access") or "")
         still_valid = current and not current["revoked"] and now < current["expires"]
         if still_valid and now - grant["last_issued"] < MIN_REFRESH_AGE:
-            raise TokenAnswer(401, {"error": "unauthorized_client",
-                                    "error_description": "Access Token not expired"})
+            raise TokenAnswer(
+                401,
+                {"error": "unauthorized_client", "error_description": "Access Token not expired"},
+            )
         return self._issue(info["grant"])
 
     # ---------------------------------------------------------------- bearer

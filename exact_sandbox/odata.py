@@ -43,6 +43,7 @@ def error_json(messages) -> str:
 
 # ---------------------------------------------------------------- dates
 
+
 def format_date(value) -> str | None:
     """Naive wall-clock datetime (or ISO text of one) -> ``/Date(ms)/``."""
     if value is None:
@@ -92,6 +93,7 @@ def iso(dt: datetime | None) -> str | None:
 
 
 # ---------------------------------------------------------------- literals / coercion
+
 
 def is_guid(text) -> bool:
     if not isinstance(text, str):
@@ -161,7 +163,8 @@ def tokenize(text: str) -> list[tuple[str, object, int]]:
             v = m.group("guidv")
             if not is_guid(v):
                 raise FilterSyntaxError(
-                    f"Unrecognized 'Edm.Guid' literal 'guid'{v}'' at '{start}'.")
+                    f"Unrecognized 'Edm.Guid' literal 'guid'{v}'' at '{start}'."
+                )
             out.append(("guid", norm_guid(v), start))
         elif m.group("dt"):
             v = m.group("dtv")
@@ -310,8 +313,14 @@ def filter_fields(node) -> list[str]:
 
 
 # Edm types of literals, for the operand compatibility check
-_LIT_EDM = {"string": "Edm.String", "guid": "Edm.Guid", "datetime": "Edm.DateTime",
-            "number": "Edm.Decimal", "bool": "Edm.Boolean", "null": None}
+_LIT_EDM = {
+    "string": "Edm.String",
+    "guid": "Edm.Guid",
+    "datetime": "Edm.DateTime",
+    "number": "Edm.Decimal",
+    "bool": "Edm.Boolean",
+    "null": None,
+}
 _NUMERIC = {"Edm.Int16", "Edm.Int32", "Edm.Int64", "Edm.Double", "Edm.Decimal", "Edm.Byte"}
 
 
@@ -322,8 +331,15 @@ def _edm_of(node, types: dict) -> str | None:
     if tag == "field":
         return types.get(node[1], "Edm.String")
     if tag == "call":
-        return "Edm.Int32" if node[1] == "length" else (
-            "Edm.Boolean" if node[1] in ("substringof", "startswith", "endswith") else "Edm.String")
+        return (
+            "Edm.Int32"
+            if node[1] == "length"
+            else (
+                "Edm.Boolean"
+                if node[1] in ("substringof", "startswith", "endswith")
+                else "Edm.String"
+            )
+        )
     return "Edm.Boolean"
 
 

@@ -48,21 +48,26 @@ class RateLimits:
         return None, {**daily, **minutely}
 
     def _daily(self, c: dict, now: float) -> dict:
-        return {"X-RateLimit-Limit": str(self.daily_limit),
-                "X-RateLimit-Remaining": str(max(0, self.daily_limit - c["day_used"])),
-                "X-RateLimit-Reset": str(day_reset_ms(now))}
+        return {
+            "X-RateLimit-Limit": str(self.daily_limit),
+            "X-RateLimit-Remaining": str(max(0, self.daily_limit - c["day_used"])),
+            "X-RateLimit-Reset": str(day_reset_ms(now)),
+        }
 
     def _minutely(self, c: dict, now: float) -> dict:
-        return {"X-RateLimit-Minutely-Limit": str(self.minutely_limit),
-                "X-RateLimit-Minutely-Remaining": str(max(0, self.minutely_limit
-                                                          - c["minute_used"])),
-                "X-RateLimit-Minutely-Reset": str(minute_reset_ms(now))}
+        return {
+            "X-RateLimit-Minutely-Limit": str(self.minutely_limit),
+            "X-RateLimit-Minutely-Remaining": str(max(0, self.minutely_limit - c["minute_used"])),
+            "X-RateLimit-Minutely-Reset": str(minute_reset_ms(now)),
+        }
 
     def exhausted_minutely_headers(self, now: float) -> dict:
         """Headers of a (fault-injected) 429 of the minutely family."""
-        return {"X-RateLimit-Minutely-Limit": str(self.minutely_limit),
-                "X-RateLimit-Minutely-Remaining": "0",
-                "X-RateLimit-Minutely-Reset": str(minute_reset_ms(now))}
+        return {
+            "X-RateLimit-Minutely-Limit": str(self.minutely_limit),
+            "X-RateLimit-Minutely-Remaining": "0",
+            "X-RateLimit-Minutely-Reset": str(minute_reset_ms(now)),
+        }
 
     def usage(self, client_id: str, division: int, now: float) -> dict:
         c = self._counter(client_id, division, now)

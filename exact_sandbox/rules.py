@@ -29,24 +29,49 @@ from .odata import (
 )
 
 STREAM = "Error processing request stream."
-_EDM_NAMES = {E.G: "Guid", E.I32: "Int32", E.I16: "Int16", E.DBL: "Double", E.B: "Boolean",
-              E.DT: "DateTime", E.D: "DateTime", "Edm.Binary": "Byte[]", E.S: "String"}
+_EDM_NAMES = {
+    E.G: "Guid",
+    E.I32: "Int32",
+    E.I16: "Int16",
+    E.DBL: "Double",
+    E.B: "Boolean",
+    E.DT: "DateTime",
+    E.D: "DateTime",
+    "Edm.Binary": "Byte[]",
+    E.S: "String",
+}
 SALES_JOURNAL_TYPES = (20, 21)
 REVENUE = 110
-DOCUMENT_TYPES = {10: ("Verkoopfactuur", "Sales invoice"),
-                  20: ("Inkoopfactuur", "Purchase invoice"),
-                  55: ("Overig", "Miscellaneous"), 183: ("Algemene bijlage", "General attachment")}
-GL_TYPES = {110: "Revenue", 20: "Accounts receivable", 24: "VAT", 12: "Bank", 10: "Cash",
-            90: "General"}
-JOURNAL_TYPES = {10: "Cash", 12: "Bank", 16: "Payment service", 20: "Sales",
-                 21: "Return invoice", 22: "Purchase", 23: "Received return invoice",
-                 90: "General journal"}
+DOCUMENT_TYPES = {
+    10: ("Verkoopfactuur", "Sales invoice"),
+    20: ("Inkoopfactuur", "Purchase invoice"),
+    55: ("Overig", "Miscellaneous"),
+    183: ("Algemene bijlage", "General attachment"),
+}
+GL_TYPES = {
+    110: "Revenue",
+    20: "Accounts receivable",
+    24: "VAT",
+    12: "Bank",
+    10: "Cash",
+    90: "General",
+}
+JOURNAL_TYPES = {
+    10: "Cash",
+    12: "Bank",
+    16: "Payment service",
+    20: "Sales",
+    21: "Return invoice",
+    22: "Purchase",
+    23: "Received return invoice",
+    90: "General journal",
+}
 
 
 @dataclass
 class Ctx:
     msgs: Messages
-    now: datetime                    # Amsterdam wall clock, naive
+    now: datetime  # Amsterdam wall clock, naive
     refuse_zero_entries: bool = False
 
 
@@ -56,9 +81,13 @@ def new_guid() -> str:
 
 # ---------------------------------------------------------------- body coercion
 
+
 def _convert_error(prop: str, edm: str) -> ODataError:
-    return ODataError(400, f"{STREAM} Error encountered in converting the value from request "
-                           f"payload for property '{prop}' to type '{_EDM_NAMES.get(edm, edm)}'")
+    return ODataError(
+        400,
+        f"{STREAM} Error encountered in converting the value from request "
+        f"payload for property '{prop}' to type '{_EDM_NAMES.get(edm, edm)}'",
+    )
 
 
 def _coerce(prop: str, edm: str, value):
@@ -113,9 +142,12 @@ def coerce_body(entity: E.Entity, body, method: str) -> dict:
             continue
         spec = entity.props.get(prop)
         if spec is None:
-            raise ODataError(400, f"{STREAM} The property '{prop}' does not exist on type "
-                                  f"'{entity.metadata_type}'. Make sure to only use property "
-                                  "names that are defined by the type.")
+            raise ODataError(
+                400,
+                f"{STREAM} The property '{prop}' does not exist on type "
+                f"'{entity.metadata_type}'. Make sure to only use property "
+                "names that are defined by the type.",
+            )
         edm, mode = spec
         if mode == "r" or (mode == "p" and method == "PUT"):
             continue
@@ -126,8 +158,9 @@ def coerce_body(entity: E.Entity, body, method: str) -> dict:
             if value is None:
                 value = []
             if not isinstance(value, list):
-                raise ODataError(400, f"{STREAM} The request should be a valid top-level "
-                                      "resource object.")
+                raise ODataError(
+                    400, f"{STREAM} The request should be a valid top-level resource object."
+                )
             out[prop] = [coerce_body(child, item, "POST") for item in value]
             continue
         out[prop] = _coerce(prop, edm, value)
@@ -135,6 +168,7 @@ def coerce_body(entity: E.Entity, body, method: str) -> dict:
 
 
 # ---------------------------------------------------------------- helpers
+
 
 def pad_code(code: str) -> str:
     return code.strip().rjust(18)
@@ -176,6 +210,7 @@ def _raise(errors: list[str]) -> None:
 
 # ---------------------------------------------------------------- accounts
 
+
 def _account_rules(ctx, div, rec, key, errors):
     m = ctx.msgs
     if not (rec.get("Name") or "").strip():
@@ -192,8 +227,11 @@ def _account_rules(ctx, div, rec, key, errors):
                     errors.append(m.text("already_exists"))
                     break
     else:
-        codes = [int(r["Code"]) for r in table(div, "Accounts").values()
-                 if r.get("Code") and r["Code"].strip().isdigit()]
+        codes = [
+            int(r["Code"])
+            for r in table(div, "Accounts").values()
+            if r.get("Code") and r["Code"].strip().isdigit()
+        ]
         rec["Code"] = pad_code(str(max(codes, default=0) + 1))
     if rec.get("Status") is not None:
         rec["Status"] = rec["Status"].strip().upper() or None
@@ -233,6 +271,7 @@ def _code_description_rules(name):
                 errors.append(m.text("already_exists"))
         if not (rec.get("Description") or "").strip():
             errors.append(m.mandatory("Description"))
+
     return check
 
 
@@ -281,6 +320,7 @@ SIMPLE_RULES = {
 
 
 # ---------------------------------------------------------------- sales entries
+
 
 def _entry_date(rec) -> datetime:
     return datetime.fromisoformat(rec["EntryDate"])
@@ -332,7 +372,8 @@ def _header_rules(ctx, div, rec, key, errors, creating):
     else:
         closed = div.get("closed_before")
         if closed and date(rec["ReportingYear"], rec["ReportingPeriod"], 1) < date.fromisoformat(
-                closed):
+            closed
+        ):
             errors.append(m.text("period_closed", rec["ReportingYear"], rec["ReportingPeriod"]))
     pc_code = rec.get("PaymentCondition")
     if not pc_code:
@@ -361,15 +402,21 @@ def _header_rules(ctx, div, rec, key, errors, creating):
         errors.append(m.invalid("Rate"))
     if rec.get("EntryNumber") is not None and rec.get("Journal"):
         for other_key, other in table(div, "SalesEntries").items():
-            if (other_key != key and other.get("Journal") == rec["Journal"]
-                    and other.get("EntryNumber") == rec["EntryNumber"]):
+            if (
+                other_key != key
+                and other.get("Journal") == rec["Journal"]
+                and other.get("EntryNumber") == rec["EntryNumber"]
+            ):
                 errors.append(m.text("in_use", m.label("EntryNumber")))
                 break
 
 
 def _next_entry_number(div, journal: str, year: int) -> int:
-    used = [r["EntryNumber"] for r in table(div, "SalesEntries").values()
-            if r.get("Journal") == journal and r.get("EntryNumber") is not None]
+    used = [
+        r["EntryNumber"]
+        for r in table(div, "SalesEntries").values()
+        if r.get("Journal") == journal and r.get("EntryNumber") is not None
+    ]
     if used:
         return max(used) + 1
     prefix = f"{year % 100:02d}{journal}" if journal.isdigit() else ""
@@ -491,7 +538,7 @@ def _recompute_entry(ctx, div, entry_id: str) -> None:
     if entry is None:
         return
     lines = entry_lines(div, entry_id)
-    if not lines:   # deleting the last line deletes the entry
+    if not lines:  # deleting the last line deletes the entry
         del table(div, "SalesEntries")[entry_id]
         return
     _compute(div, entry, lines)
@@ -501,12 +548,15 @@ def _recompute_entry(ctx, div, entry_id: str) -> None:
 def _check_period_open(ctx, div, entry):
     closed = div.get("closed_before")
     if closed and date(entry["ReportingYear"], entry["ReportingPeriod"], 1) < date.fromisoformat(
-            closed):
-        raise ODataError(500, ctx.msgs.text("period_closed", entry["ReportingYear"],
-                                            entry["ReportingPeriod"]))
+        closed
+    ):
+        raise ODataError(
+            500, ctx.msgs.text("period_closed", entry["ReportingYear"], entry["ReportingPeriod"])
+        )
 
 
 # ---------------------------------------------------------------- public API
+
 
 def create(ctx: Ctx, div: dict, entity: E.Entity, clean: dict) -> str:
     if entity.name == "SalesEntries":
@@ -604,14 +654,20 @@ def delete(ctx: Ctx, div: dict, entity: E.Entity, key: str) -> None:
     if entity.name == "Accounts":
         used = [e for e in table(div, "SalesEntries").values() if e.get("Customer") == key]
         if used:
-            raise ODataError(500, m.text("cannot_delete", f"{m.label('Account')} "
-                                         f"{rec.get('Code', '').strip()}",
-                                         m.label("Entry")))
+            raise ODataError(
+                500,
+                m.text(
+                    "cannot_delete",
+                    f"{m.label('Account')} {rec.get('Code', '').strip()}",
+                    m.label("Entry"),
+                ),
+            )
         for c in [c for c in table(div, "Contacts").values() if c.get("Account") == key]:
             del table(div, "Contacts")[c["ID"]]
     if entity.name == "Documents":
-        for a in [a for a in table(div, "DocumentAttachments").values()
-                  if a.get("Document") == key]:
+        for a in [
+            a for a in table(div, "DocumentAttachments").values() if a.get("Document") == key
+        ]:
             del table(div, "DocumentAttachments")[a["ID"]]
     del tbl[key]
 
@@ -647,8 +703,9 @@ def view(ctx: Ctx, div: dict, entity: E.Entity, rec: dict, lang_index: int = 0) 
         out["AccountName"] = acc.get("Name")
         out["AccountIsCustomer"] = acc.get("Status") == "C"
         out["IsMainContact"] = bool(acc) and acc.get("MainContact") == out["ID"]
-        out["FullName"] = " ".join(p for p in (out.get("FirstName"), out.get("MiddleName"),
-                                               out.get("LastName")) if p)
+        out["FullName"] = " ".join(
+            p for p in (out.get("FirstName"), out.get("MiddleName"), out.get("LastName")) if p
+        )
     elif name == "GLAccounts":
         out["TypeDescription"] = GL_TYPES.get(out.get("Type"))
         out["VATCode"] = pad3(out.get("VATCode"))
@@ -669,10 +726,16 @@ def view(ctx: Ctx, div: dict, entity: E.Entity, rec: dict, lang_index: int = 0) 
         out["PaymentConditionDescription"] = pc and pc.get("Description")
         doc = tables.get("Documents", {}).get(out.get("Document") or "") or {}
         out["DocumentSubject"] = doc.get("Subject")
-        out["TypeDescription"] = (("Verkoopboeking", "Sales entry") if out.get("Type") == 20
-                                  else ("Verkoopcreditnota", "Sales credit note"))[lang_index]
-        out["StatusDescription"] = ("Open", "Open")[lang_index] if out.get(
-            "Status") == 20 else ("Verwerkt", "Processed")[lang_index]
+        out["TypeDescription"] = (
+            ("Verkoopboeking", "Sales entry")
+            if out.get("Type") == 20
+            else ("Verkoopcreditnota", "Sales credit note")
+        )[lang_index]
+        out["StatusDescription"] = (
+            ("Open", "Open")[lang_index]
+            if out.get("Status") == 20
+            else ("Verwerkt", "Processed")[lang_index]
+        )
     elif name == "SalesEntryLines":
         gl = tables.get("GLAccounts", {}).get(out.get("GLAccount") or "") or {}
         out["GLAccountCode"] = gl.get("Code")

@@ -48,12 +48,12 @@ class WSGIAdapter(BaseAdapter):
         elif body is not None and not isinstance(body, bytes):
             body = b"".join(body) if not hasattr(body, "read") else body.read()
         headers = dict(request.headers.items())
-        builder = EnvironBuilder(path="/", method=request.method, headers=headers,
-                                 data=body or b"")
+        builder = EnvironBuilder(path="/", method=request.method, headers=headers, data=body or b"")
         environ = builder.get_environ()
         # EnvironBuilder quotes the path; take the URL apart ourselves so the path stays as
         # the client sent it (OData keys such as guid'...')
         from urllib.parse import unquote, urlsplit
+
         parts = urlsplit(request.url)
         environ["PATH_INFO"] = unquote(parts.path).encode("utf-8").decode("latin-1")
         environ["QUERY_STRING"] = parts.query
@@ -68,11 +68,14 @@ class WSGIAdapter(BaseAdapter):
         except SandboxDrop:
             raise requests.ConnectionError(
                 "Connection aborted: the sandbox dropped the connection (fault: drop)",
-                request=request) from None
+                request=request,
+            ) from None
         except SandboxHang:
             raise requests.ReadTimeout(
                 "Read timed out: the sandbox stored the request but never answered "
-                "(fault: store-and-hang)", request=request) from None
+                "(fault: store-and-hang)",
+                request=request,
+            ) from None
         try:
             content = b"".join(app_iter)
         finally:
@@ -81,7 +84,8 @@ class WSGIAdapter(BaseAdapter):
         read_timeout = _read_timeout(timeout)
         if read_timeout is not None and time.monotonic() - started > read_timeout:
             raise requests.ReadTimeout(
-                f"Read timed out (read timeout={read_timeout})", request=request)
+                f"Read timed out (read timeout={read_timeout})", request=request
+            )
         response = requests.Response()
         response.status_code = int(status.split(" ", 1)[0])
         response.reason = status.split(" ", 1)[1] if " " in status else ""
