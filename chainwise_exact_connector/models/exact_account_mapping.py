@@ -23,7 +23,7 @@ class ExactAccountMapping(models.Model):
         "exact.gl.account",
         "Exact GL Account",
         required=True,
-        ondelete="restrict",
+        ondelete="cascade",
         domain="[('division_id', '=', division_id), ('gl_type', '=', 110)]",
     )
 

@@ -28,7 +28,7 @@ class ExactPaymentTermMapping(models.Model):
         "exact.payment.condition",
         "Exact Payment Condition",
         required=True,
-        ondelete="restrict",
+        ondelete="cascade",
         domain="[('division_id', '=', division_id)]",
     )
 

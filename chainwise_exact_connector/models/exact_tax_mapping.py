@@ -39,7 +39,7 @@ class ExactTaxMapping(models.Model):
         "exact.vat.code",
         "Exact VAT Code",
         required=True,
-        ondelete="restrict",
+        ondelete="cascade",
         domain="[('division_id', '=', division_id), ('transaction_type', 'in', ('S', 'B'))]",
     )
 

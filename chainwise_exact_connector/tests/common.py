@@ -8,9 +8,13 @@ payment terms, so a test can post an invoice and export it at once.
 Class attributes for subclasses:
 
 - ``sandbox`` (the ``exact_sandbox.Sandbox``), ``sandbox_server`` (its HTTP server,
-  ``.base_url``), ``clock`` (the sandbox's ``ManualClock``, started at the real time so
-  that Odoo's clock and the sandbox's agree; advance both sides with ``age_tokens``);
-- ``connection`` (state ``connected``, tokens from ``sandbox.issue_tokens()``);
+  ``.base_url``), ``clock`` (the sandbox's ``ManualClock``, started at the real time;
+  ``exact.connection._exact_now`` is patched to read it, so token times in Odoo and in
+  the sandbox agree: ``cls.clock.advance(600)`` or ``age_tokens()`` expires the token);
+- ``connection`` (state ``connected``; every test starts with a fresh token pair from
+  ``sandbox.issue_tokens()``, because the sandbox keeps its state across the tests of
+  a class while Odoo rolls back: a refresh in one test kills the stored refresh token
+  of the next one);
 - ``division`` (100001 "ChainWise Demo B.V.": all sales journals of the company, except
   ``journal_zorg``), ``division_zorg`` (100002 "ChainWise Zorg B.V.": the business unit
   whose sales journal is ``journal_zorg``);
@@ -49,6 +53,7 @@ class ExactSandboxCase(AccountTestInvoicingCommon):
         os.environ.setdefault("OAUTHLIB_INSECURE_TRANSPORT", "1")
 
         cls.clock = ManualClock(start=time.time())
+        cls.classPatch(type(cls.env["exact.connection"]), "_exact_now", lambda self: cls.clock())
         connection = cls.env["exact.connection"].new({"region": "custom"})
         redirect_uri = connection.redirect_uri
         options = {
@@ -110,13 +115,17 @@ class ExactSandboxCase(AccountTestInvoicingCommon):
         for division in cls.division | cls.division_zorg:
             cls.setup_division(division)
 
+    def setUp(self):
+        super().setUp()
+        self.give_tokens(self.connection)
+
     # ------------------------------------------------------------------ helpers
 
     @classmethod
     def give_tokens(cls, connection, division_codes=None):
         """Store a fresh token pair from the sandbox on ``connection`` (connected)."""
         tokens = cls.sandbox.issue_tokens(division_codes)
-        now = time.time()
+        now = cls.clock()
         connection.sudo().write(
             {
                 "access_token": tokens["access_token"],
@@ -130,18 +139,10 @@ class ExactSandboxCase(AccountTestInvoicingCommon):
         return tokens
 
     @classmethod
-    def age_tokens(cls, connection, seconds=600.0):
-        """Move time by ``seconds`` on both sides: the sandbox clock forward and the
-        stored token times backward, so the access token is expired and a refresh is
-        allowed (Exact refuses one within 570 s)."""
+    def age_tokens(cls, connection=None, seconds=600.0):
+        """Move the shared clock (sandbox and Odoo) by ``seconds``: the access token is
+        expired and a refresh is allowed (Exact refuses one within 570 s)."""
         cls.clock.advance(seconds)
-        connection = connection.sudo()
-        connection.write(
-            {
-                "token_obtained_at": connection.token_obtained_at - seconds,
-                "token_expires_at": connection.token_expires_at - seconds,
-            }
-        )
 
     @classmethod
     def setup_division(cls, division):
