@@ -27,7 +27,10 @@ class ExactOAuthController(http.Controller):
                 env._('Ask an administrator to click "Connect to Exact" on the connection.'),
                 status=403,
             )
-        connection = env["exact.connection"]._check_oauth_state(state)
+        # sudo: the connection may belong to a company that is not selected in this
+        # browser session; the signed single-use state and the group check above are
+        # what authorises this request.
+        connection = env["exact.connection"].sudo()._check_oauth_state(state)
         if not connection:
             _logger.warning("Exact OAuth callback refused: invalid or reused state")
             return self._page(
