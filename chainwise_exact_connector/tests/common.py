@@ -28,6 +28,7 @@ Tests that need an empty Exact call ``cls.sandbox.reset(seed="empty")`` themselv
 
 import os
 import time
+from contextlib import contextmanager
 
 from odoo import Command
 from odoo.addons.account.tests.common import AccountTestInvoicingCommon
@@ -198,6 +199,14 @@ class ExactSandboxCase(AccountTestInvoicingCommon):
                         ).id,
                     }
                 )
+
+    @contextmanager
+    def assertRaisesText(self, exception, text):
+        """``assertRaises`` (which Odoo wraps in a savepoint, unlike
+        ``assertRaisesRegex``) plus a check of the message."""
+        with self.assertRaises(exception) as caught:
+            yield caught
+        self.assertIn(text, str(caught.exception))
 
     @classmethod
     def exact_record(cls, division, model, code):

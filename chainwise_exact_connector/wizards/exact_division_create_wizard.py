@@ -62,6 +62,7 @@ class ExactDivisionCreateWizard(models.TransientModel):
                     "company_id": self.company_id.id,
                     "division_code": line.division_code,
                     "division_name": line.division_name,
+                    "journal_ids": [fields.Command.set(line.journal_ids.ids)],
                 }
                 for line in lines
             ]

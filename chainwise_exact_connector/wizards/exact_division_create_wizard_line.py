@@ -11,6 +11,15 @@ class ExactDivisionCreateWizardLine(models.TransientModel):
     division_code = fields.Integer("Division", readonly=True)
     division_name = fields.Char("Name", readonly=True)
     already_added = fields.Boolean(readonly=True)
+    journal_ids = fields.Many2many(
+        "account.journal",
+        "exact_division_create_wizard_line_journal_rel",
+        "line_id",
+        "journal_id",
+        "Odoo Sales Journals",
+        domain="[('type', '=', 'sale')]",
+        help="Empty: every sales journal of the company that no other administration takes.",
+    )
 
     @api.depends("division_code", "division_name")
     def _compute_display_name(self):
