@@ -1,0 +1,135 @@
+"""Bad input: a clear message on the record concerned, and the batch goes on."""
+
+from odoo.tests import tagged
+
+from .test_export_common import ExactExportCase
+
+
+@tagged("post_install", "-at_install")
+class TestExportErrors(ExactExportCase):
+    def test_unmapped_account_does_not_stop_batch(self):
+        good = self.invoice()
+        bad = self.invoice(post=False, amounts=(50.0,))
+        account = self.company_data["default_account_revenue"].copy({"code": "800099"})
+        bad.invoice_line_ids.account_id = account
+        bad.action_post()
+        good2 = self.invoice(amounts=(60.0,))
+        self.export(good | bad | good2)
+        self.assertEqual(bad.exact_state, "error")
+        self.assertIn("800099", bad.exact_error)
+        self.assertIn("not mapped", bad.exact_error)
+        self.assertIn("Account mappings", bad.exact_error_hint)
+        self.assertEqual(good.exact_state, "exported")
+        self.assertEqual(good2.exact_state, "exported")
+        self.assertFalse(
+            [e for e in self.entries() if e["YourRef"] == bad.name], "no API call for it"
+        )
+
+    def test_unmapped_tax(self):
+        tax = self.tax_sale_a.copy({"name": "Odd tax"})
+        move = self.invoice(taxes=tax)
+        self.export(move)
+        self.assertEqual(move.exact_state, "error")
+        self.assertIn("Odd tax", move.exact_error)
+        self.assertIn("Tax mappings", move.exact_error_hint)
+
+    def test_unmapped_payment_term_without_default(self):
+        term = self.env["account.payment.term"].create({"name": "45 days odd"})
+        self.division.default_payment_condition_id = False
+        move = self.invoice(post=False)
+        move.invoice_payment_term_id = term
+        move.action_post()
+        self.export(move)
+        self.assertEqual(move.exact_state, "error")
+        self.assertIn("45 days odd", move.exact_error)
+
+    def test_unmapped_payment_term_with_default(self):
+        term = self.env["account.payment.term"].create({"name": "45 days odd"})
+        move = self.invoice(post=False)
+        move.invoice_payment_term_id = term
+        move.action_post()
+        self.export(move)
+        self.assertEqual(move.exact_state, "exported", move.exact_error)
+        self.assertEqual(self.entry(move)["PaymentCondition"].strip(), "30")
+
+    def test_company_without_administration(self):
+        company = self.setup_other_company(name="No Exact Ltd")["company"]
+        move = self.init_invoice(
+            "out_invoice",
+            partner=self.partner_a,
+            amounts=[10.0],
+            company=company,
+            invoice_date=self.today,
+            post=True,
+        )
+        self.assertFalse(move.exact_state, "not concerned by the export")
+        move.with_context(
+            allowed_company_ids=company.ids + self.env.company.ids
+        ).action_exact_send()
+        wizard = self.env["exact.send.wizard"].create(
+            {"res_model": "account.move", "move_ids": [(6, 0, move.ids)]}
+        )
+        wizard._preflight()
+        self.assertFalse(wizard.line_ids.ok)
+        self.assertIn("No active Exact administration", wizard.line_ids.message)
+        wizard.action_send_now()
+        self.assertEqual(move.exact_state, "error")
+        self.assertIn("No active Exact administration", move.exact_error)
+
+    def test_credit_note_of_unexported_invoice(self):
+        invoice = self.invoice()
+        refund = invoice._reverse_moves([{"invoice_date": self.today}])
+        refund.action_post()
+        self.export(refund)
+        self.assertEqual(refund.exact_state, "error")
+        self.assertIn("export the original first", refund.exact_error)
+        self.assertIn(invoice.name, refund.exact_error)
+        # once the original is in Exact, Retry sends the credit note
+        self.export(invoice)
+        refund.action_exact_retry()
+        self.assertEqual(refund.exact_state, "pending")
+        self.export(refund)
+        self.assertEqual(refund.exact_state, "exported")
+
+    def test_exact_refuses_closed_period(self):
+        self.sandbox.configure(division=100001, closed_before="2099-01-01")
+        move = self.invoice()
+        other = self.invoice(amounts=(1.0,))
+        self.export(move | other)
+        self.assertEqual(move.exact_state, "error")
+        self.assertEqual(other.exact_state, "error")
+        self.assertIn("period", move.exact_error_hint.lower())
+        # not retried by itself
+        start = len(self.sandbox.requests_log)
+        self.exporter._cron_export()
+        self.assertEqual(len(self.sandbox.requests_log), start)
+
+    def test_exact_refuses_entry_number_in_use(self):
+        self.division.entry_number_policy = "odoo_number"
+        move = self.invoice()
+        from odoo.addons.chainwise_exact_connector import exact
+
+        self.post_entry_directly(exact.entry_number_from_name(move.name))
+        self.export(move)
+        self.assertEqual(move.exact_state, "error")
+        self.assertIn("entry number", move.exact_error_hint)
+
+    def test_exact_refuses_wrong_gl_type(self):
+        move = self.invoice()
+        mapping = self.env["exact.account.mapping"].search(
+            [
+                ("division_id", "=", self.division.id),
+                ("account_id", "=", move.invoice_line_ids.account_id.id),
+            ]
+        )
+        # the mapping form refuses a non-revenue account: force it, as if Exact had
+        # changed the account's type after it was mapped
+        self.env.cr.execute(
+            "UPDATE exact_account_mapping SET gl_account_id = %s WHERE id = %s",
+            (self.exact_record(self.division, "exact.gl.account", "1300").id, mapping.id),
+        )
+        mapping.invalidate_recordset()
+        self.export(move)
+        self.assertEqual(move.exact_state, "error")
+        self.assertIn("revenue", move.exact_error_hint)
+        self.assertTrue(move.exact_error)
