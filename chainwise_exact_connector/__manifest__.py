@@ -12,6 +12,7 @@
         "security/exact_security.xml",
         "security/ir.model.access.csv",
         "security/exact_rules.xml",
+        "security/exact_export_rules.xml",
         "data/ir_cron_config.xml",
         "data/ir_cron_export.xml",
         "views/oauth_templates.xml",

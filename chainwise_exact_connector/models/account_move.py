@@ -26,7 +26,6 @@ class AccountMove(models.Model):
         copy=False,
         readonly=True,
         index="btree_not_null",
-        tracking=True,
         help="Where the invoice stands in Exact Online. To send: the scheduled export takes it "
         "(or use Send to Exact). Sending: it may have reached Exact; the next attempt checks "
         "Exact before sending again. Error: someone must fix what the message says, then "
