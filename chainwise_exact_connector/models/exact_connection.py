@@ -72,7 +72,7 @@ class ExactConnection(models.Model):
     )
     base_url = fields.Char("Base URL", compute="_compute_base_url")
     client_id = fields.Char("Client ID", tracking=True, copy=False)
-    client_secret = fields.Char("Client Secret", groups="base.group_system", copy=False)
+    client_secret = fields.Char(groups="base.group_system", copy=False)
     redirect_uri = fields.Char(
         "Redirect URI",
         compute="_compute_redirect_uri",
@@ -83,9 +83,7 @@ class ExactConnection(models.Model):
     token_expires_at = fields.Float(
         "Access Token Expires At", groups="base.group_system", copy=False, digits=(16, 3)
     )
-    token_obtained_at = fields.Float(
-        "Token Obtained At", groups="base.group_system", copy=False, digits=(16, 3)
-    )
+    token_obtained_at = fields.Float(groups="base.group_system", copy=False, digits=(16, 3))
     oauth_nonce = fields.Char(
         "OAuth Nonce",
         groups="base.group_system",
@@ -206,6 +204,10 @@ class ExactConnection(models.Model):
     def _exact_now(self):
         """Epoch seconds; one place so tests and the token logic agree on the clock."""
         return time.time()
+
+    def _exact_sleep(self, seconds):
+        """How the client waits (rate-limit reset, retry backoff); tests patch it."""
+        time.sleep(seconds)
 
     def _get_oauth_app(self):
         """The layer's ``OAuthApp`` for this connection (reads the secret as superuser)."""
@@ -361,6 +363,14 @@ class ExactConnection(models.Model):
             self.invalidate_recordset(TOKEN_FIELDS)
         return token
 
+    def _write_separately(self, values):
+        """Write ``values`` in a transaction of its own: the caller is about to raise
+        (a button's UserError rolls its transaction back)."""
+        self.ensure_one()
+        with separate_env(self.env) as env:
+            env["exact.connection"].browse(self.id).write(values)
+        self.invalidate_recordset(list(values))
+
     def _mark_reconnect_separately(self, message):
         """``_mark_reconnect`` in a transaction of its own, so it survives a rollback."""
         with separate_env(self.env) as env:
@@ -431,7 +441,7 @@ class ExactConnection(models.Model):
         rate limiter starts from ``rate_limit_state`` and the snapshots are saved back
         (in a separate short transaction, at most every few seconds)."""
         self.ensure_one()
-        limiter = exact.RateLimiter(clock=self._exact_now)
+        limiter = exact.RateLimiter(clock=self._exact_now, sleeper=self._exact_sleep)
         for division, snapshot in (self.rate_limit_state or {}).items():
             try:
                 limiter.restore(int(division), snapshot)
@@ -460,6 +470,7 @@ class ExactConnection(models.Model):
             timeout=self.request_timeout or 30,
             rate_limiter=limiter,
             clock=self._exact_now,
+            sleeper=self._exact_sleep,
             on_call=record_call,
         )
         client.save_rate_limit_state = lambda: self._save_rate_limit_state(limiter)
@@ -490,7 +501,12 @@ class ExactConnection(models.Model):
         except exact.ReconsentRequired as exc:
             raise UserError(exc.message) from None
         except exact.ExactError as exc:
-            self.sudo().write({"last_error": exc.message})
+            # AccessDenied (no licence, blocked user), AuthError, functional errors: the
+            # connection needs a look ("error"); an outage or the rate limit does not.
+            values = {"last_error": exc.message}
+            if not isinstance(exc, (exact.TransientError, exact.RateLimited, exact.TokenError)):
+                values["state"] = "error"
+            self._write_separately(values)
             raise UserError(
                 self.env._("Exact Online answered with an error: %(error)s", error=exc.message)
             ) from None

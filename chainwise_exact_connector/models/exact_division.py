@@ -32,7 +32,6 @@ class ExactDivision(models.Model):
     active = fields.Boolean(default=True, tracking=True)
     connection_id = fields.Many2one(
         "exact.connection",
-        "Connection",
         required=True,
         ondelete="restrict",
         check_company=True,
@@ -89,7 +88,6 @@ class ExactDivision(models.Model):
     )
     default_payment_condition_id = fields.Many2one(
         "exact.payment.condition",
-        "Default Payment Condition",
         domain="[('division_id', '=', id)]",
         help="Used when an invoice's payment term has no mapping.",
     )

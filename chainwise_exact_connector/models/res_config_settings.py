@@ -4,9 +4,7 @@ from odoo import api, fields, models
 class ResConfigSettings(models.TransientModel):
     _inherit = "res.config.settings"
 
-    exact_connection_id = fields.Many2one(
-        "exact.connection", "Exact Connection", compute="_compute_exact_connection"
-    )
+    exact_connection_id = fields.Many2one("exact.connection", compute="_compute_exact_connection")
     exact_connection_state = fields.Selection(
         related="exact_connection_id.state", string="Exact Connection State"
     )

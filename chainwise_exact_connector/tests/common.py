@@ -10,7 +10,9 @@ Class attributes for subclasses:
 - ``sandbox`` (the ``exact_sandbox.Sandbox``), ``sandbox_server`` (its HTTP server,
   ``.base_url``), ``clock`` (the sandbox's ``ManualClock``, started at the real time;
   ``exact.connection._exact_now`` is patched to read it, so token times in Odoo and in
-  the sandbox agree: ``cls.clock.advance(600)`` or ``age_tokens()`` expires the token);
+  the sandbox agree: ``cls.clock.advance(600)`` or ``age_tokens()`` expires the token;
+  ``_exact_sleep`` is patched too: the client's waits advance the clock and are
+  recorded in ``cls.sleeps`` instead of sleeping);
 - ``connection`` (state ``connected``; every test starts with a fresh token pair from
   ``sandbox.issue_tokens()``, because the sandbox keeps its state across the tests of
   a class while Odoo rolls back: a refresh in one test kills the stored refresh token
@@ -55,6 +57,14 @@ class ExactSandboxCase(AccountTestInvoicingCommon):
 
         cls.clock = ManualClock(start=time.time())
         cls.classPatch(type(cls.env["exact.connection"]), "_exact_now", lambda self: cls.clock())
+        # the client's waits (rate-limit reset, retry backoff) move the clock instead
+        cls.sleeps = []
+
+        def fake_sleep(self, seconds):
+            cls.sleeps.append(seconds)
+            cls.clock.advance(seconds)
+
+        cls.classPatch(type(cls.env["exact.connection"]), "_exact_sleep", fake_sleep)
         connection = cls.env["exact.connection"].new({"region": "custom"})
         redirect_uri = connection.redirect_uri
         options = {

@@ -193,6 +193,20 @@ class TestExactConnection(ExactSandboxCase):
             self.connection.action_test_connection()
         self.assertNoSecret(self.connection.message_ids[:1].body, [CLIENT_SECRET])
 
+    def test_test_connection_error_state(self):
+        self.sandbox.add_fault("GET current/Me 503")
+        self.addCleanup(self.sandbox.clear_faults)
+        self.connection._write_separately({"last_error": False})
+        client_error = None
+        try:
+            self.connection.action_test_connection()
+        except UserError as error:
+            client_error = error
+        self.assertTrue(client_error)
+        self.assertEqual(self.connection.state, "connected", "an outage is not an error state")
+        self.assertTrue(self.connection.last_error)
+        self.assertEqual(self.sleeps[-3:], [1.0, 2.0, 4.0], "backoff on the test clock")
+
     def test_connect_action_url(self):
         action = self.connection.action_connect()
         self.assertEqual(action["type"], "ir.actions.act_url")

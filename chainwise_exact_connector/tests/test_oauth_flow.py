@@ -187,6 +187,17 @@ class TestExactOAuthFlow(ExactSandboxCase, HttpCase):
         self.assertFalse(connection.access_token)
         self.assertFalse(connection.refresh_token)
 
+    def test_expired_code(self):
+        self.authenticate("admin", "admin")
+        location = self._approve(self._connect_url())
+        self.clock.advance(600)  # Exact's codes live about 3 minutes
+        response = self.url_open(self._callback_path(location), allow_redirects=False)
+        self.assertEqual(response.status_code, 400)
+        self.assertIn("Exact refused the connection", response.text)
+        connection = self._stored()
+        self.assertEqual(connection.state, "draft")
+        self.assertFalse(connection.refresh_token)
+
     def test_two_workers_refresh_once(self):
         """Two threads, each with its own registry cursor, need a token at the same time
         after it expired: exactly one refresh reaches Exact."""
