@@ -195,7 +195,7 @@ class AccountMove(models.Model):
                     "exact_error_hint": False,
                 }
             )
-            move.message_post(
+            move.sudo().message_post(
                 body=self.env._(
                     "Will be sent to Exact Online again (previous entry: %(old)s). Exact may "
                     "now hold this invoice twice.",

@@ -506,7 +506,7 @@ class ExactExporter(models.AbstractModel):
                     "exported_values": values,
                 }
             )
-            partner.message_post(
+            partner.sudo().message_post(
                 body=self.env._(
                     "Linked to the existing Exact account %(code)s %(name)s in %(division)s.",
                     code=exact.trim_code(found.get("Code") or ""),
@@ -528,7 +528,7 @@ class ExactExporter(models.AbstractModel):
                 "exported_values": dict(payload, Code=record.get("Code") or payload.get("Code")),
             }
         )
-        partner.message_post(
+        partner.sudo().message_post(
             body=self.env._(
                 "Created in Exact Online (%(division)s) as account %(code)s.",
                 division=session.division.display_name,
@@ -904,6 +904,8 @@ class ExactExporter(models.AbstractModel):
         )
 
     def _set_move_exported(self, session, move, record):
+        # Chatter notes are posted with sudo(): a user without an e-mail address may
+        # send invoices, and message_post refuses an author without one otherwise.
         number = record.get("EntryNumber")
         move.write(
             {
@@ -915,7 +917,7 @@ class ExactExporter(models.AbstractModel):
                 "exact_pdf_state": "pending" if session.division.attach_pdf else False,
             }
         )
-        move.message_post(
+        move.sudo().message_post(
             body=self.env._(
                 "Sent to Exact Online (%(division)s): entry %(number)s.",
                 division=session.division.display_name,

@@ -208,3 +208,18 @@ class TestExportPartner(ExactExportCase):
         self.assertEqual(
             self.link(company.child_ids, link_type="contact").exact_guid, existing["ID"]
         )
+
+    def test_account_post_without_answer_makes_no_duplicate(self):
+        partner = self.env["res.partner"].create(
+            {"name": "India Logistiek B.V.", "is_company": True}
+        )
+        move = self.invoice(partner=partner)
+        self.sandbox.add_fault("POST crm/Accounts store-and-hang n=1 seconds=2")
+        self.export(move)
+        self.assertEqual(move.exact_state, "pending", "tried again later")
+        self.assertEqual(len([a for a in self.accounts() if a["Name"] == partner.name]), 1)
+        self.export(move)
+        self.assertEqual(move.exact_state, "exported", move.exact_error)
+        same = [a for a in self.accounts() if a["Name"] == partner.name]
+        self.assertEqual(len(same), 1, "found by name after the unanswered POST")
+        self.assertEqual(self.entry(move)["Customer"], same[0]["ID"])

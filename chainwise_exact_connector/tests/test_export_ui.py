@@ -116,6 +116,14 @@ class TestExportUi(ExactExportCase):
         self.assertTrue(user.has_group("chainwise_exact_connector.group_exact_user"))
         with self.assertRaises(UserError):
             move.with_user(user).action_exact_send_again()
+        # but the clerk may send invoices, customer included, with plain user rights
+        partner = self.env["res.partner"].create({"name": "Juliet B.V.", "is_company": True})
+        other = self.invoice(partner=partner)
+        action = other.with_user(user).action_exact_send()
+        wizard = self.env["exact.send.wizard"].with_user(user).browse(action["res_id"])
+        wizard.action_send_now()
+        self.assertEqual(other.exact_state, "exported", other.exact_error)
+        self.assertTrue(other.exact_log_ids)
 
     def test_cron_exports_backlog_customers_first(self):
         move = self.invoice()
