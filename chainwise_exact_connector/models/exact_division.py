@@ -141,7 +141,9 @@ class ExactDivision(models.Model):
     @api.constrains("journal_ids", "company_id", "active")
     def _check_journal_coverage(self):
         for division in self.filtered("active"):
-            others = self.search(
+            # sudo: the rule must see every division of the company, whatever the
+            # user's record rules let them see
+            others = self.sudo().search(
                 [("id", "!=", division.id), ("company_id", "=", division.company_id.id)]
             )
             if not division.journal_ids:
