@@ -683,6 +683,17 @@ class ExactExporter(models.AbstractModel):
                 ),
                 _("Post the invoice first."),
             )
+        move_date = move.invoice_date or move.date
+        if division.export_from_date and move_date and move_date < division.export_from_date:
+            raise PreflightError(
+                _(
+                    "The invoice is dated before %(date)s, the day from which the "
+                    "administration %(division)s exports invoices.",
+                    date=division.export_from_date,
+                    division=division.display_name,
+                ),
+                _("Change the administration's export start date if it must go to Exact."),
+            )
         if null and division.null_invoice_policy == "skip":
             return {"skip": True}
         journal_code = (division.journal_code or division.exact_journal_id.code or "").strip()
@@ -701,17 +712,21 @@ class ExactExporter(models.AbstractModel):
                 _("Give the customer a name: Exact requires one."),
             )
         origin = move.reversed_entry_id
-        if move.move_type == "out_refund" and origin:
-            origin_division = self.env["exact.division"]._for_move(origin)
-            if origin_division and origin.exact_state != "exported":
-                problem(
-                    _(
-                        "The original invoice %(origin)s of this credit note is not in Exact: "
-                        "export the original first.",
-                        origin=origin.name,
-                    ),
-                    _("Send the original invoice to Exact first, then retry this credit note."),
-                )
+        # only an original that belongs in Exact (covered, in the export window) counts
+        if (
+            move.move_type == "out_refund"
+            and origin
+            and origin._exact_covering_division()
+            and origin.exact_state != "exported"
+        ):
+            problem(
+                _(
+                    "The original invoice %(origin)s of this credit note is not in Exact: "
+                    "export the original first.",
+                    origin=origin.name,
+                ),
+                _("Send the original invoice to Exact first, then retry this credit note."),
+            )
         lines = []
         if null:
             gl, vat = division.null_gl_account_id, division.null_vat_code_id

@@ -14,9 +14,7 @@ class ExactPartnerLink(models.Model):
     _order = "division_id, link_type, id"
     _check_company_auto = True
 
-    partner_id = fields.Many2one(
-        "res.partner", required=True, ondelete="cascade", index=True
-    )
+    partner_id = fields.Many2one("res.partner", required=True, ondelete="cascade", index=True)
     division_id = fields.Many2one(
         "exact.division",
         required=True,

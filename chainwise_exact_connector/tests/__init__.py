@@ -1,12 +1,15 @@
+# part 1: test_connection, test_oauth_flow, test_master_data, test_mappings, test_security
+# part 2: test_export_*
 from . import (
+    test_connection,
     test_export_errors,
     test_export_faults,
     test_export_invoice,
     test_export_null,
     test_export_partner,
     test_export_ui,
+    test_mappings,
+    test_master_data,
+    test_oauth_flow,
+    test_security,
 )
-from . import test_connection, test_oauth_flow  # part 1: keep this line
-from . import test_master_data  # part 1
-from . import test_mappings  # part 1
-from . import test_security  # part 1

@@ -5,8 +5,8 @@ from datetime import date
 from decimal import Decimal
 
 from odoo import fields
-from odoo.addons.chainwise_exact_connector import exact
 
+from .. import exact
 from .common import ExactSandboxCase
 
 

@@ -2,6 +2,7 @@
 
 from odoo.tests import tagged
 
+from .. import exact
 from .test_export_common import ExactExportCase
 
 
@@ -107,8 +108,6 @@ class TestExportErrors(ExactExportCase):
     def test_exact_refuses_entry_number_in_use(self):
         self.division.entry_number_policy = "odoo_number"
         move = self.invoice()
-        from odoo.addons.chainwise_exact_connector import exact
-
         self.post_entry_directly(exact.entry_number_from_name(move.name))
         self.export(move)
         self.assertEqual(move.exact_state, "error")
@@ -133,3 +132,20 @@ class TestExportErrors(ExactExportCase):
         self.assertEqual(move.exact_state, "error")
         self.assertIn("revenue", move.exact_error_hint)
         self.assertTrue(move.exact_error)
+
+    def test_credit_note_of_invoice_before_export_window(self):
+        invoice = self.invoice(invoice_date=self.today.replace(year=self.today.year - 1))
+        self.assertFalse(invoice.exact_state, "before the administration's export start")
+        refund = invoice._reverse_moves([{"invoice_date": self.today}])
+        refund.action_post()
+        self.export(refund)
+        self.assertEqual(refund.exact_state, "exported", refund.exact_error)
+
+    def test_invoice_before_export_window_is_refused(self):
+        invoice = self.invoice(invoice_date=self.today.replace(year=self.today.year - 1))
+        wizard = self.env["exact.send.wizard"].browse(invoice.action_exact_send()["res_id"])
+        self.assertFalse(wizard.line_ids.ok)
+        wizard.action_send_now()
+        self.assertEqual(invoice.exact_state, "error")
+        self.assertIn("dated before", invoice.exact_error)
+        self.assertFalse(self.entries())

@@ -3,9 +3,9 @@
 from datetime import date
 
 from odoo import Command
-from odoo.addons.chainwise_exact_connector import exact
 from odoo.tests import tagged
 
+from .. import exact
 from .test_export_common import ExactExportCase
 
 

@@ -1,9 +1,9 @@
 """Customers and contact persons to Exact against the sandbox."""
 
 from odoo import Command
-from odoo.addons.chainwise_exact_connector import exact
 from odoo.tests import tagged
 
+from .. import exact
 from .test_export_common import ExactExportCase
 
 
