@@ -7,7 +7,7 @@ ignored, as Exact does). Unknown properties in a body are a 400, as in Exact.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 S, G, I32, I16, DBL, B, DT, D = (
     "Edm.String",
@@ -33,6 +33,7 @@ class Entity:
     mandatory_filter: bool = False  # unfiltered GET refused
     navigation: dict = field(default_factory=dict)  # nav property -> child entity name
     key_edm: str = G
+    indexed: tuple = ()  # stored fields with a secondary index (table.py), set below
 
     @property
     def path(self) -> str:
@@ -468,5 +469,27 @@ ALL = [
 ]
 BY_NAME = {e.name: e for e in ALL}
 BY_PATH = {e.path.lower(): e for e in ALL}
+# EXACT_API.md: "Divisions the user can reach: system/Divisions or hrm/Divisions"
+HRM_DIVISIONS = replace(DIVISIONS, service="hrm")
+BY_PATH[HRM_DIVISIONS.path.lower()] = HRM_DIVISIONS
+
+# Fields of stored records with a secondary index (see table.py): the lookups a client makes
+# ($filter on them, alone or joined by and/or) and the ones the rules make (codes, an entry's
+# lines, entry numbers) cost O(1), not a scan. Only fields whose served value equals the
+# stored one up to blanks and case (no dates, nothing derived).
+INDEXED = {
+    "Accounts": ("Code", "Name", "SearchCode", "VATNumber", "ChamberOfCommerce", "Email"),
+    "Contacts": ("Account", "Email"),
+    "GLAccounts": ("Code",),
+    "Journals": ("Code",),
+    "VATCodes": ("Code",),
+    "PaymentConditions": ("Code",),
+    "SalesEntries": ("Journal", "EntryNumber", "InvoiceNumber", "YourRef", "Customer", "Document"),
+    "SalesEntryLines": ("EntryID",),
+    "Documents": ("Account", "FinancialTransactionEntryID"),
+    "DocumentAttachments": ("Document",),
+}
+for _entity in ALL:
+    _entity.indexed = INDEXED.get(_entity.name, ())
 # entities stored per division (Divisions are served from the division list itself)
 STORED = [e.name for e in ALL if e.name != "Divisions"]

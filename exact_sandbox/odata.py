@@ -312,6 +312,46 @@ def filter_fields(node) -> list[str]:
     return out
 
 
+_INDEX_FUNCTIONS = ("trim", "tolower", "toupper")
+
+
+def _indexed_field(node) -> str | None:
+    """The field under ``Field``, ``trim(Field)``, ``tolower(Field)``... else None."""
+    if node[0] == "field":
+        return node[1]
+    if node[0] == "call" and node[1] in _INDEX_FUNCTIONS and len(node[2]) == 1:
+        return _indexed_field(node[2][0])
+    return None
+
+
+def filter_candidates(node, lookup):
+    """The keys that can satisfy a filter, from its ``eq`` conditions on indexed fields
+    (joined by ``and``/``or``), or None when the filter does not narrow them down.
+
+    ``lookup(field, value)`` answers a set of keys (a superset of the matches) or None for
+    a field without an index. The filter itself must still be evaluated on the result."""
+    tag = node[0]
+    if tag == "and":
+        a, b = filter_candidates(node[1], lookup), filter_candidates(node[2], lookup)
+        if a is None or b is None:
+            return b if a is None else a
+        small, big = (a, b) if len(a) <= len(b) else (b, a)
+        return {k for k in small if k in big}
+    if tag == "or":
+        a = filter_candidates(node[1], lookup)
+        if a is None:
+            return None
+        b = filter_candidates(node[2], lookup)
+        return None if b is None else a | b
+    if tag == "cmp" and node[1] == "eq":
+        for side, other in ((node[2], node[3]), (node[3], node[2])):
+            if other[0] == "lit" and other[1] != "null":
+                field = _indexed_field(side)
+                if field is not None:
+                    return lookup(field, other[2])
+    return None
+
+
 # Edm types of literals, for the operand compatibility check
 _LIT_EDM = {
     "string": "Edm.String",

@@ -27,6 +27,7 @@ from .odata import (
     parse_input_datetime,
     to_decimal,
 )
+from .table import Table
 
 STREAM = "Error processing request stream."
 _EDM_NAMES = {
@@ -178,18 +179,36 @@ def pad3(code):
     return None if code is None else str(code).rstrip().ljust(3)
 
 
-def table(div: dict, name: str) -> dict:
-    return div["tables"].setdefault(name, {})
+def table(div: dict, name: str) -> Table:
+    """The stored table of an entity, as an indexed ``Table`` (plain dicts, e.g. from a
+    state file or a seed, are converted on first use)."""
+    tables = div["tables"]
+    tbl = tables.get(name)
+    if not isinstance(tbl, Table):
+        entity = E.BY_NAME.get(name)
+        tbl = Table(tbl or {}, entity.indexed if entity else ())
+        tables[name] = tbl
+    return tbl
 
 
 def find_by_code(div: dict, name: str, code) -> dict | None:
     if code is None:
         return None
     want = str(code).strip().upper()
-    for rec in table(div, name).values():
-        if str(rec.get("Code") or "").strip().upper() == want:
-            return rec
-    return None
+    found = [
+        rec
+        for rec in table(div, name).lookup_records("Code", want)
+        if str(rec.get("Code") or "").strip().upper() == want
+    ]
+    return min(found, key=lambda rec: str(rec.get("ID"))) if found else None
+
+
+def _numeric_code(value):
+    return int(value) if isinstance(value, str) and value.strip().isdigit() else None
+
+
+def _int_or_none(value):
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
 def _d(value) -> Decimal:
@@ -222,17 +241,13 @@ def _account_rules(ctx, div, rec, key, errors):
             errors.append(m.invalid("Code"))
         else:
             rec["Code"] = pad_code(raw)
-            for other_key, other in table(div, "Accounts").items():
-                if other_key != key and other.get("Code") == rec["Code"]:
+            for other in table(div, "Accounts").lookup_records("Code", rec["Code"]):
+                if other.get("ID") != key and other.get("Code") == rec["Code"]:
                     errors.append(m.text("already_exists"))
                     break
     else:
-        codes = [
-            int(r["Code"])
-            for r in table(div, "Accounts").values()
-            if r.get("Code") and r["Code"].strip().isdigit()
-        ]
-        rec["Code"] = pad_code(str(max(codes, default=0) + 1))
+        highest = table(div, "Accounts").max_of("Code", _numeric_code)
+        rec["Code"] = pad_code(str((highest or 0) + 1))
     if rec.get("Status") is not None:
         rec["Status"] = rec["Status"].strip().upper() or None
         if rec["Status"] not in (None, "A", "S", "P", "C"):
@@ -401,9 +416,9 @@ def _header_rules(ctx, div, rec, key, errors, creating):
     elif rec["Rate"] <= 0:
         errors.append(m.invalid("Rate"))
     if rec.get("EntryNumber") is not None and rec.get("Journal"):
-        for other_key, other in table(div, "SalesEntries").items():
+        for other in table(div, "SalesEntries").lookup_records("EntryNumber", rec["EntryNumber"]):
             if (
-                other_key != key
+                other.get("EntryID") != key
                 and other.get("Journal") == rec["Journal"]
                 and other.get("EntryNumber") == rec["EntryNumber"]
             ):
@@ -412,13 +427,11 @@ def _header_rules(ctx, div, rec, key, errors, creating):
 
 
 def _next_entry_number(div, journal: str, year: int) -> int:
-    used = [
-        r["EntryNumber"]
-        for r in table(div, "SalesEntries").values()
-        if r.get("Journal") == journal and r.get("EntryNumber") is not None
-    ]
-    if used:
-        return max(used) + 1
+    highest = table(div, "SalesEntries").max_of(
+        "EntryNumber", _int_or_none, group=("Journal", journal)
+    )
+    if highest is not None:
+        return highest + 1
     prefix = f"{year % 100:02d}{journal}" if journal.isdigit() else ""
     return int(f"{prefix}0001") if prefix else 1
 
@@ -487,7 +500,11 @@ def _compute(div, entry: dict, lines: list[dict]) -> None:
 
 
 def entry_lines(div: dict, entry_id: str) -> list[dict]:
-    lines = [r for r in table(div, "SalesEntryLines").values() if r.get("EntryID") == entry_id]
+    lines = [
+        r
+        for r in table(div, "SalesEntryLines").lookup_records("EntryID", entry_id)
+        if r.get("EntryID") == entry_id
+    ]
     return sorted(lines, key=lambda r: r.get("LineNumber") or 0)
 
 
@@ -652,7 +669,11 @@ def delete(ctx: Ctx, div: dict, entity: E.Entity, key: str) -> None:
         _recompute_entry(ctx, div, rec["EntryID"])
         return
     if entity.name == "Accounts":
-        used = [e for e in table(div, "SalesEntries").values() if e.get("Customer") == key]
+        used = [
+            e
+            for e in table(div, "SalesEntries").lookup_records("Customer", key)
+            if e.get("Customer") == key
+        ]
         if used:
             raise ODataError(
                 500,
@@ -662,12 +683,10 @@ def delete(ctx: Ctx, div: dict, entity: E.Entity, key: str) -> None:
                     m.label("Entry"),
                 ),
             )
-        for c in [c for c in table(div, "Contacts").values() if c.get("Account") == key]:
+        for c in table(div, "Contacts").lookup_records("Account", key):
             del table(div, "Contacts")[c["ID"]]
     if entity.name == "Documents":
-        for a in [
-            a for a in table(div, "DocumentAttachments").values() if a.get("Document") == key
-        ]:
+        for a in table(div, "DocumentAttachments").lookup_records("Document", key):
             del table(div, "DocumentAttachments")[a["ID"]]
     del tbl[key]
 
