@@ -9,7 +9,7 @@ import threading
 
 from werkzeug.serving import make_server
 
-from .app import DEFAULT_REDIRECT_URI, Sandbox
+from .app import DEFAULT_REDIRECT_URI, DEFAULT_SAVE_INTERVAL, Sandbox
 from .clock import ScaledClock
 
 
@@ -43,6 +43,22 @@ def build_parser() -> argparse.ArgumentParser:
         "--refuse-zero-entries", action="store_true", help="refuse sales entries whose total is 0"
     )
     p.add_argument("--base-url", help="public base URL if not http://HOST:PORT")
+    p.add_argument(
+        "--error-block",
+        type=int,
+        default=0,
+        metavar="N",
+        help="block an endpoint for an hour after more than N failed calls in an hour "
+        "(per app, division and endpoint, as Exact does with 10); 0 (default) = off",
+    )
+    p.add_argument(
+        "--save-interval",
+        type=float,
+        default=DEFAULT_SAVE_INTERVAL,
+        metavar="S",
+        help=f"with --state: write the file at most every S seconds (default "
+        f"{DEFAULT_SAVE_INTERVAL}; 0 = after every change); always on exit",
+    )
     return p
 
 
@@ -66,6 +82,8 @@ def main(argv=None) -> int:
             state_file=args.state,
             rng_seed=args.seed_rng,
             faults=args.fault,
+            error_block_threshold=args.error_block,
+            save_interval=args.save_interval,
         )
     except ValueError as exc:
         print(f"exact_sandbox: {exc}", file=sys.stderr)
@@ -85,6 +103,8 @@ def main(argv=None) -> int:
         print(f"  division:      {div['Code']} {div['Description']}")
     if args.time_scale != 1.0:
         print(f"  clock:         {args.time_scale}x real time")
+    if args.error_block:
+        print(f"  error block:   after more than {args.error_block} failed calls an hour")
     for rule in sb.faults.to_list():
         print(f"  fault {rule['id']}:       {rule['rule']}")
     print("Press Ctrl-C to stop.", flush=True)
@@ -101,6 +121,6 @@ def main(argv=None) -> int:
     finally:
         sb.release.set()
         server.server_close()
-        sb.save()
+        sb.close()
         print("Exact Online sandbox stopped.", flush=True)
     return 0

@@ -216,6 +216,14 @@ class OAuth:
             return None
         return token, grant
 
+    def client_of(self, authorization: str | None) -> str | None:
+        """The app (client id) a bearer token was issued to, valid or not; None for a
+        token the sandbox never issued (or forgot after a revoke)."""
+        if not authorization or not authorization.lower().startswith("bearer "):
+            return None
+        info = self.data["access"].get(authorization[7:].strip())
+        return info.get("client_id") if info else None
+
     def expire(self, token: str) -> None:
         info = self.data["access"].get(token)
         if info:

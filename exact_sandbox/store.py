@@ -19,6 +19,7 @@ def new_state(seed: str, config: dict) -> dict:
         "apps": {},
         "oauth": {},
         "ratelimits": {},
+        "errorblocks": {},
         "divisions": seed_mod.build(seed),
     }
 
@@ -34,11 +35,16 @@ def load(path: str) -> dict | None:
 
 
 def save(path: str, data: dict) -> None:
+    write_text(path, json.dumps(data))
+
+
+def write_text(path: str, text: str) -> None:
+    """Replace ``path`` atomically with ``text`` (a temporary file, then a rename)."""
     directory = os.path.dirname(os.path.abspath(path))
     fd, tmp = tempfile.mkstemp(prefix=".sandbox-", suffix=".json", dir=directory)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(data, fh, indent=1, sort_keys=False)
+            fh.write(text)
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):

@@ -57,6 +57,10 @@ class WSGIAdapter(BaseAdapter):
         parts = urlsplit(request.url)
         environ["PATH_INFO"] = unquote(parts.path).encode("utf-8").decode("latin-1")
         environ["QUERY_STRING"] = parts.query
+        # the request target as sent, as werkzeug's server gives it (URL-length check)
+        environ["REQUEST_URI"] = environ["RAW_URI"] = parts.path + (
+            f"?{parts.query}" if parts.query else ""
+        )
         environ["HTTP_HOST"] = parts.netloc
         environ["SERVER_NAME"] = parts.hostname or "localhost"
         environ["SERVER_PORT"] = str(parts.port or (443 if parts.scheme == "https" else 80))

@@ -109,6 +109,7 @@ def test_state_file_keeps_records_and_tokens_across_restart(tmp_path):
     r = s.post(sb.base_url + f"/api/v1/{DIV}/crm/Accounts", json={"Name": "Blijf B.V."},
                headers=auth)
     assert r.status_code == 201
+    sb.close()                                              # what the CLI does on exit
     assert "Blijf B.V." in path.read_text()
     sb2 = Sandbox(clock=clock, state_file=str(path))        # restart, no credentials given
     assert sb2.client_id == "cid" and sb2.client_secret == "secret"
@@ -125,3 +126,16 @@ def test_records_returns_copies():
     recs = env.sb.records(DIV, "Accounts")
     recs[0]["Name"] = "changed"
     assert env.sb.records(DIV, "Accounts")[0]["Name"] == "Van Dijk Bouw B.V."
+
+
+def test_overview_page_shows_contacts_lines_and_documents():
+    env = make_env()
+    acc = env.post("crm/Accounts", json={"Name": "Zorg & Co", "Status": "C"}).json()["d"]
+    env.post("crm/Contacts", json={"Account": acc["ID"], "FirstName": "Anna",
+                                   "LastName": "Jansen"})
+    env.entry(amount=40, vat="1", gl="8010", Description="Verband")
+    env.post("documents/Documents", json={"Subject": "Factuur INV/7", "Type": 10})
+    html = env.session.get(env.url("/sandbox")).text
+    assert "Jansen" in html and "Anna" in html
+    assert "Factuur INV/7" in html
+    assert "40.00" in html and "43.60" in html                 # line amount and entry total
