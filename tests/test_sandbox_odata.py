@@ -323,3 +323,30 @@ def test_input_date_parser_units():
     assert parse_input_datetime("2026-07-01T10:00:00Z") == datetime(2026, 7, 1, 12, 0)
     assert parse_input_datetime("/Date(1723420800000)/") == datetime(2024, 8, 12)
     assert format_date(datetime(2024, 8, 12)) == "/Date(1723420800000)/"
+
+
+def test_hrm_divisions_answers_like_system_divisions(env):
+    system = env.get("system/Divisions").json()["d"]["results"]
+    hrm = env.get("hrm/Divisions").json()["d"]["results"]
+    assert [d["Code"] for d in hrm] == [d["Code"] for d in system] == [100001, 100002]
+    assert hrm[0]["__metadata"]["uri"].endswith("/hrm/Divisions(100001)")
+    assert env.get("hrm/Divisions(100002)").json()["d"]["Description"] == "ChainWise Zorg B.V."
+
+
+def test_skip_is_refused_use_next(env):
+    r = env.get("financial/GLAccounts", params={"$skip": "2"})
+    assert r.status_code == 400 and "__next" in error_text(r)
+
+
+def test_skiptoken_pages_through_a_filtered_list_in_key_order(env):
+    _accounts(env, 65)
+    first = env.get("crm/Accounts", params={"$filter": "Status eq 'C'", "$select": "ID"}).json()
+    ids = [a["ID"] for a in first["d"]["results"]]
+    assert ids == sorted(ids)
+    rest = env.session.get(first["d"]["__next"], headers={
+        "Authorization": f"Bearer {env.tokens['access_token']}"}).json()["d"]
+    more = [a["ID"] for a in rest["results"]]
+    assert len(ids) + len(more) == 66 and more[0] > ids[-1] and "__next" not in rest
+    ordered = env.get("crm/Accounts", params={"$filter": "Status eq 'C'", "$orderby": "Name desc",
+                                              "$top": "3"}).json()["d"]["results"]
+    assert [a["Name"] for a in ordered] == ["Van Dijk Bouw B.V.", "Klant 064", "Klant 063"]

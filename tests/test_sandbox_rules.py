@@ -367,3 +367,60 @@ def test_attachment_has_no_put(env):
 def test_entry_with_unknown_document_refused(env):
     r = env.entry(Document="00000000-0000-0000-0000-0000000000aa")
     assert error_text(r) == "Ongeldige referentie: Document"
+
+
+# ---------------------------------------------------------------- audit additions
+
+def test_demo_seed_is_what_the_issue_lists(env):
+    for div, name in ((DIV, "ChainWise Demo B.V."), (DIV2, "ChainWise Zorg B.V.")):
+        assert env.get(f"system/Divisions({div})").json()["d"]["Description"] == name
+        gls = {g["Code"]: (g["Description"], g["Type"]) for g in env.get(
+            "financial/GLAccounts", division=div).json()["d"]["results"]}
+        assert gls == {"8000": ("Omzet hoog", 110), "8010": ("Omzet laag", 110),
+                       "8020": ("Omzet vrijgesteld", 110), "8100": ("Omzet binnen EU", 110),
+                       "8200": ("Omzet buiten EU", 110), "8999": ("Nulfacturen", 110),
+                       "1300": ("Debiteuren", 20), "1500": ("Af te dragen btw", 24)}
+        vats = {v["Code"].strip(): (v["Percentage"], v["VATTransactionType"], v["EUSalesListing"])
+                for v in env.get("vat/VATCodes", division=div).json()["d"]["results"]}
+        assert vats["0"][0] == 0 and vats["1"][0] == 0.09 and vats["2"][0] == 0.21
+        assert vats["4"] == (0.0, "S", "L") and vats["5"][:2] == (0.0, "S")
+        assert [c for c, v in vats.items() if v[1] == "P"] == ["6"]          # purchase only
+        pcs = {p["Code"]: (p["Description"], p["PaymentDays"]) for p in env.get(
+            "cashflow/PaymentConditions", division=div).json()["d"]["results"]}
+        assert pcs["00"] == ("Contant", 0) and {c: d for c, (_, d) in pcs.items()} == {
+            "00": 0, "7": 7, "14": 14, "30": 30}
+        journals = {j["Code"]: (j["Description"], j["Type"]) for j in env.get(
+            "financial/Journals", division=div).json()["d"]["results"]}
+        assert journals == {"70": ("Verkoopboek", 20), "20": ("Bank", 12),
+                            "90": ("Memoriaal", 90)}
+        customers = env.get("crm/Accounts", division=div,
+                            params={"$filter": "Status eq 'C'"}).json()["d"]["results"]
+        assert len(customers) == 1
+        assert customers[0]["VATNumber"] and customers[0]["ChamberOfCommerce"]
+
+
+def test_lines_summing_to_zero_are_accepted_unless_refused(env):
+    body = {"Customer": CUSTOMER, "Journal": "70", "SalesEntryLines": [
+        {"GLAccount": GL["8000"], "AmountFC": 100, "VATCode": "2"},
+        {"GLAccount": GL["8000"], "AmountFC": -100, "VATCode": "2"}]}
+    r = env.post("salesentry/SalesEntries", json=body)
+    assert r.status_code == 201
+    d = r.json()["d"]
+    assert d["AmountFC"] == 0.0 and d["VATAmountFC"] == 0.0 and d["Type"] == 20
+    env.sb.configure(refuse_zero_entries=True)
+    r = env.post("salesentry/SalesEntries", json=body)
+    assert r.status_code == 500 and error_text(r) == "Ongeldig: Bedrag"
+    assert len(env.sb.records(DIV, "SalesEntries")) == 1
+
+
+def test_entry_numbers_stay_unique_per_journal_after_delete_and_put(env):
+    first = env.entry().json()["d"]
+    second = env.entry().json()["d"]
+    assert env.delete(f"salesentry/SalesEntries(guid'{second['EntryID']}')").status_code == 204
+    assert env.entry().json()["d"]["EntryNumber"] == 26700002         # the highest went
+    r = env.put(f"salesentry/SalesEntries(guid'{first['EntryID']}')", json={"EntryNumber": 900})
+    assert r.status_code == 204
+    assert env.entry().json()["d"]["EntryNumber"] == 26700003         # highest + 1
+    r = env.entry(EntryNumber=900)
+    assert r.status_code == 500 and error_text(r) == "In gebruik: Boekstuknummer"
+    assert env.entry(EntryNumber=26700001).status_code == 201          # freed by the PUT
