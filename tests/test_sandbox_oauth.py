@@ -232,3 +232,10 @@ def test_consent_without_state_redirects_without_state(env):
             "division": [str(DIV)]}
     r = env.session.post(env.url("/api/oauth2/auth"), data=form, allow_redirects=False)
     assert set(parse_qs(urlsplit(r.headers["Location"]).query)) == {"code"}
+
+
+def test_authorize_takes_force_login_and_ignores_a_scope(env):
+    r = _auth(env, force_login="1", scope="anything")
+    assert r.status_code == 200 and "Approve" in r.text
+    r = _auth(env, response_type="token")
+    assert r.status_code == 400 and "Location" not in r.headers

@@ -424,3 +424,34 @@ def test_entry_numbers_stay_unique_per_journal_after_delete_and_put(env):
     r = env.entry(EntryNumber=900)
     assert r.status_code == 500 and error_text(r) == "In gebruik: Boekstuknummer"
     assert env.entry(EntryNumber=26700001).status_code == 201          # freed by the PUT
+
+
+def test_line_needs_a_gl_account_and_an_amount(env):
+    r = env.post("salesentry/SalesEntries", json={
+        "Customer": CUSTOMER, "Journal": "70",
+        "SalesEntryLines": [{"GLAccount": GL["8000"]}, {"AmountFC": 5}]})
+    assert r.status_code == 500
+    assert set(error_text(r).split("\r\n")) == {"Verplicht: Bedrag",
+                                                 "Verplicht: Grootboekrekening"}
+
+
+def test_entry_number_is_an_int32(env):
+    for bad in ("abc", 2**31, 1.5):
+        r = env.entry(EntryNumber=bad)
+        assert r.status_code == 400
+        assert "'EntryNumber' to type 'Int32'" in error_text(r)
+    assert env.entry(EntryNumber="42").json()["d"]["EntryNumber"] == 42
+
+
+def test_document_linked_by_financial_transaction_entry_id(env):
+    entry = env.entry().json()["d"]
+    r = env.post("documents/Documents", json={
+        "Subject": "INV/9", "Type": 10, "FinancialTransactionEntryID": entry["EntryID"]})
+    assert r.status_code == 201
+    found = env.get("documents/Documents", params={
+        "$filter": f"FinancialTransactionEntryID eq guid'{entry['EntryID']}'"}).json()["d"]
+    assert [d["Subject"] for d in found["results"]] == ["INV/9"]
+    r = env.post("documents/Documents", json={
+        "Subject": "INV/10", "Type": 10,
+        "FinancialTransactionEntryID": "00000000-0000-0000-0000-0000000000bb"})
+    assert r.status_code == 500 and error_text(r) == "Ongeldige referentie: Boeking"
