@@ -349,6 +349,26 @@ def test_entry_number_from_name(name, expected):
 
 
 @pytest.mark.parametrize(
+    "name,expected",
+    [
+        ("RINV/2026/00042", 202600042),
+        ("RINV/2026/03/0001", 26030001),  # 2026030001 is above the maximum: year shortened
+        ("00042", 42),
+    ],
+)
+def test_entry_number_below_a_maximum(name, expected):
+    """A caller that reserves a range (credit notes: 1,000,000,000 + n) asks for n below it."""
+    assert entry_number_from_name(name, maximum=999_999_999) == expected
+
+
+def test_entry_number_maximum_never_above_int32():
+    assert entry_number_from_name("2147483647", maximum=10**12) == INT32_MAX
+    with pytest.raises(EntryNumberError) as info:
+        entry_number_from_name("RINV/2026/1234567890", maximum=999_999_999)
+    assert "at most 999999999" in info.value.reason
+
+
+@pytest.mark.parametrize(
     "name,reason",
     [
         ("/", "no digits"),

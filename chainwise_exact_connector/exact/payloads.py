@@ -390,36 +390,39 @@ def null_entry_lines(gl_account_guid: str, vat_code: str) -> list[InvoiceLineDat
     return [InvoiceLineData(gl_account_guid, vat_code, Decimal("0.00"), Decimal("0.00"))]
 
 
-def entry_number_from_name(name: str | None) -> int:
+def entry_number_from_name(name: str | None, maximum: int = INT32_MAX) -> int:
     """An Exact EntryNumber (Int32, 1..2147483647) from an Odoo invoice name.
 
     Scheme, tried in order:
     1. all digits of the name concatenated: "INV/2026/00042" -> 202600042,
        "INV/2026/03/0001" -> 2026030001;
-    2. if that is too big and the first digit group is a 4-digit year (19xx/20xx), the
-       year is shortened to its last two digits: "INV/2026/0000042" -> 260000042,
-       "INV/2026/03/00001" -> 260300001;
+    2. if that is above ``maximum`` (Exact's Int32 by default) and the first digit group
+       is a 4-digit year (19xx/20xx), the year is shortened to its last two digits:
+       "INV/2026/0000042" -> 260000042, "INV/2026/03/00001" -> 260300001;
     3. otherwise EntryNumberError with the reason.
     Letters are ignored, so "RINV/2026/00001" and "INV/2026/00001" give the same number:
-    credit notes with their own sequence need their own Exact journal, or no EntryNumber.
+    credit notes with their own sequence need a range of their own (the caller can ask
+    for numbers below a ``maximum`` and add an offset), their own journal, or no
+    EntryNumber.
     """
+    maximum = min(int(maximum), INT32_MAX)
     text = (name or "").strip()
     groups = re.findall(r"\d+", text)
     if not groups or text == "/":
         raise EntryNumberError(f"The invoice name {name!r} holds no digits")
     number = int("".join(groups))
-    if 0 < number <= INT32_MAX:
+    if 0 < number <= maximum:
         return number
     if number == 0:
         raise EntryNumberError(f"The invoice name {name!r} gives entry number 0")
     first = groups[0]
     if len(groups) >= 2 and len(first) == 4 and first[:2] in ("19", "20"):
         short = int(first[2:] + "".join(groups[1:]))
-        if 0 < short <= INT32_MAX:
+        if 0 < short <= maximum:
             return short
     raise EntryNumberError(
         f"The digits of the invoice name {name!r} do not fit Exact's entry number "
-        f"(at most {INT32_MAX})"
+        f"(at most {maximum})"
     )
 
 

@@ -37,7 +37,9 @@ class AccountMove(models.Model):
         readonly=True,
         help="The GUID chosen for the Exact sales entry before it is first sent.",
     )
-    exact_entry_number = fields.Char(string="Exact entry number", copy=False, readonly=True)
+    exact_entry_number = fields.Char(
+        string="Exact entry number", copy=False, readonly=True, index="btree_not_null"
+    )
     exact_error = fields.Text(string="Exact error", copy=False, readonly=True)
     exact_error_hint = fields.Text(string="What to do", copy=False, readonly=True)
     exact_last_attempt = fields.Datetime(string="Last Exact attempt", copy=False, readonly=True)

@@ -96,6 +96,12 @@ class ExactDivision(models.Model):
         "Entry Number",
         default="exact",
         required=True,
+        help="Let Exact number: each entry gets the next number of the Exact sales journal. "
+        "Digits of the Odoo invoice number: INV/2026/00042 becomes entry 202600042. When the "
+        "Odoo journal numbers its credit notes separately (RINV/...), credit notes get "
+        "1000000000 plus their digits (RINV/2026/00042 becomes 1202600042), so they never "
+        "take an invoice's number. Use this policy only when Exact's sales journal receives "
+        "entries from this administration alone.",
     )
     attach_pdf = fields.Boolean("Attach Invoice PDF", default=True)
     export_from_date = fields.Date(

@@ -22,6 +22,7 @@ ARCHITECTURE.md §4):
 
 import json
 import logging
+import time
 import uuid
 from collections import Counter
 from contextlib import contextmanager
@@ -40,7 +41,14 @@ _logger = logging.getLogger(__name__)
 
 CLAIMABLE_STATES = ("pending", "sending")
 DEFAULT_DAILY_RESERVE = 0.10
+# Entry numbers from the digits of the Odoo number ("odoo_number" policy): when the Odoo
+# journal numbers its credit notes separately (INV/2026/00001 and RINV/2026/00001 share
+# their digits), invoices keep numbers below this base and credit notes get base + digits,
+# so the two ranges never meet in the one Exact sales journal (Int32: at most 2147483647).
+CREDIT_NOTE_NUMBER_BASE = 1_000_000_000
 PARTNER_ACCOUNT_SELECT = "ID,Code,Name,Status,VATNumber,ChamberOfCommerce"
+# Namespace of the per-administration advisory lock (pg_try_advisory_xact_lock(key, id)).
+DIVISION_LOCK_KEY = 0x45584143  # "EXAC"
 
 
 class PreflightError(Exception):
@@ -180,6 +188,47 @@ class ExactExporter(models.AbstractModel):
         locked = records.filtered(lambda r: r.id in ids)
         locked.invalidate_recordset()
         return locked
+
+    @contextmanager
+    def _division_lock(self, division):
+        """Hold the administration for this worker while it exports it.
+
+        Yields the exporter to use (with the lock noted in its context, so nested calls
+        do not take it again), or None when another worker (a cron worker, a "Send now")
+        exports that administration right now: its records stay queued and go out with
+        that worker or the next cron run. Exact asks for no parallel requests per
+        administration and counts its quota per administration, and two workers on the
+        same records only meet in row locks, serialization failures and deadlocks; so
+        one worker exports an administration at a time, and different administrations
+        still run in parallel (ARCHITECTURE.md §7).
+
+        The lock is a transaction-level advisory lock taken in a cursor of its own: it
+        is held across the exporter's commits and released when that cursor closes,
+        whatever happens (an exception, or a crash that closes the connection).
+        """
+        held = self.env.context.get("exact_division_locks") or ()
+        if division.id in held:
+            yield self
+            return
+        with self.env.registry.cursor() as lock_cr:
+            lock_cr.execute(
+                "SELECT pg_try_advisory_xact_lock(%s, %s)", (DIVISION_LOCK_KEY, division.id)
+            )
+            if not lock_cr.fetchone()[0]:
+                yield None
+                return
+            yield self.with_context(exact_division_locks=(*held, division.id))
+
+    def _division_busy(self, division, count):
+        """Counts for records left to the worker that holds ``division``."""
+        return Counter(
+            busy=count,
+            _message=self.env._(
+                "Another export of administration %(division)s is running; these records "
+                "stay queued and go out with it.",
+                division=division.display_name,
+            ),
+        )
 
     def _claim_moves(self, moves, states=CLAIMABLE_STATES):
         """Claim invoices for sending: ``FOR UPDATE SKIP LOCKED``, state re-read in the lock.
@@ -610,6 +659,12 @@ class ExactExporter(models.AbstractModel):
     @api.model
     def _export_partners(self, partners, division):
         """Export customers (and their contacts) to one administration; returns counts."""
+        with self._division_lock(division) as exporter:
+            if exporter is None:
+                return self._division_busy(division, len(partners.commercial_partner_id))
+            return exporter._export_partners_locked(partners, division)
+
+    def _export_partners_locked(self, partners, division):
         session = ExportSession(division)
         counts = Counter()
         try:
@@ -820,7 +875,7 @@ class ExactExporter(models.AbstractModel):
         entry_number = None
         if division.entry_number_policy == "odoo_number":
             try:
-                entry_number = exact.entry_number_from_name(move.name)
+                entry_number = self._entry_number(move)
             except exact.EntryNumberError as error:
                 problem(
                     _(
@@ -832,6 +887,24 @@ class ExactExporter(models.AbstractModel):
                         "Set the entry-number policy of the administration to let Exact number the entries."  # noqa: E501
                     ),
                 )
+            else:
+                clash = self._entry_number_holder(division, move, entry_number)
+                if clash:
+                    problem(
+                        _(
+                            "Entry number %(number)s, made from the digits of %(name)s, is "
+                            "already used in Exact by %(other)s.",
+                            number=entry_number,
+                            name=move.name,
+                            other=clash.name,
+                        ),
+                        _(
+                            "Invoice numbers that differ only in their letters give the same "
+                            "Exact entry number. Export each Odoo sales journal to an "
+                            "administration of its own, or set the administration's entry "
+                            'number to "Let Exact number".'
+                        ),
+                    )
         if problems:
             raise PreflightError("\n".join(problems), "\n".join(hints))
         company = move.company_id
@@ -873,6 +946,40 @@ class ExactExporter(models.AbstractModel):
             "amount_untaxed": Decimal("0") if null else self._dec(move.amount_untaxed, digits),
             "amount_tax": Decimal("0") if null else self._dec(move.amount_tax, digits),
         }
+
+    def _entry_number(self, move):
+        """The EntryNumber of ``move`` under the "digits of the Odoo number" policy.
+
+        Letters are ignored, so when the Odoo journal gives credit notes a sequence of
+        their own (Odoo's default: INV/2026/00001 and RINV/2026/00001), invoices get
+        their digits below CREDIT_NOTE_NUMBER_BASE and credit notes that base plus their
+        digits (RINV/2026/00001 -> 1202600001): never the same number in Exact's
+        journal. A journal that numbers both in one sequence needs no offset.
+        Raises ``exact.EntryNumberError``.
+        """
+        if not move.journal_id.refund_sequence:
+            return exact.entry_number_from_name(move.name)
+        number = exact.entry_number_from_name(move.name, maximum=CREDIT_NOTE_NUMBER_BASE - 1)
+        if move.move_type == "out_refund":
+            return CREDIT_NOTE_NUMBER_BASE + number
+        return number
+
+    def _entry_number_holder(self, division, move, number):
+        """Another invoice of ``division`` that holds (or is being sent with) ``number``:
+        two Odoo journals in one administration can still produce the same digits."""
+        return (
+            self.env["account.move"]
+            .sudo()
+            .search(
+                [
+                    ("exact_entry_number", "=", str(number)),
+                    ("exact_division_id", "=", division.id),
+                    ("exact_state", "in", ("sending", "exported")),
+                    ("id", "!=", move.id),
+                ],
+                limit=1,
+            )
+        )
 
     def _move_division(self, move):
         division = move.exact_division_id
@@ -974,6 +1081,12 @@ class ExactExporter(models.AbstractModel):
         return counts
 
     def _export_division_moves(self, division, moves, progress=False):
+        with self._division_lock(division) as exporter:
+            if exporter is None:
+                return self._division_busy(division, len(moves))
+            return exporter._export_division_moves_locked(division, moves, progress)
+
+    def _export_division_moves_locked(self, division, moves, progress=False):
         division = division.with_company(division.company_id)
         counts = Counter()
         session = ExportSession(division)
@@ -1085,6 +1198,10 @@ class ExactExporter(models.AbstractModel):
             {
                 "exact_state": "sending",
                 "exact_entry_id": entry_id,
+                # the number asked for, so no other invoice is sent with it meanwhile
+                "exact_entry_number": str(plan["entry_number"])
+                if plan["entry_number"] is not None
+                else False,
                 "exact_last_attempt": fields.Datetime.now(),
             }
         )
@@ -1242,59 +1359,78 @@ class ExactExporter(models.AbstractModel):
             if division.connection_id.state != "connected":
                 continue
             division = division.with_company(division.company_id)
-            # invoices nobody marked yet (posted before the administration existed...)
-            backlog = Move.search(self._division_backlog_domain(division), limit=batch_size * 4)
-            for move in backlog:
-                if move.state == "cancel" and not self._is_null_invoice(move):
+            with self._division_lock(division) as exporter:
+                if exporter is None:
+                    # another worker has it: come back in a minute rather than spin,
+                    # in case that worker is a "Send now" that leaves the rest queued
+                    self._trigger_cron(time.time() + 60)
                     continue
-                if self.env["exact.division"]._for_move(move) == division:
-                    move.write({"exact_state": "pending", "exact_division_id": division.id})
-            self._exact_commit()
-            links = (
-                self.env["exact.partner.link"]
-                .sudo()
-                .search(
-                    [
-                        ("division_id", "=", division.id),
-                        ("link_type", "=", "account"),
-                        ("state", "=", "pending"),
-                    ],
-                    limit=batch_size,
+                division_done, division_remaining = exporter._cron_export_division(
+                    division, batch_size
                 )
-            )
-            if links:
-                result = self._export_partners(links.partner_id, division)
-                done += len(links)
-                if result.get("stopped"):
-                    continue
-            domain = [
-                ("exact_division_id", "=", division.id),
-                ("exact_state", "in", CLAIMABLE_STATES),
-            ]
-            moves = Move.search(domain, order="id", limit=batch_size)
-            total = Move.search_count(domain)
-            if moves:
-                result = self._export_division_moves(division, moves, progress=True)
-                done += len(moves)
-                remaining += max(total - len(moves), 0)
-                if result.get("stopped"):
-                    continue
-            pdf_moves = Move.search(
+            done += division_done
+            remaining += division_remaining
+        self.env["ir.cron"]._notify_progress(done=done, remaining=remaining)
+
+    def _cron_export_division(self, division, batch_size):
+        """One administration's share of the cron, its lock held; returns (done,
+        remaining)."""
+        Move = self.env["account.move"].sudo()
+        done = remaining = 0
+        # invoices nobody marked yet (posted before the administration existed...)
+        backlog = Move.search(self._division_backlog_domain(division), limit=batch_size * 4)
+        for move in backlog:
+            if move.state == "cancel" and not self._is_null_invoice(move):
+                continue
+            if self.env["exact.division"]._for_move(move) == division:
+                move.write({"exact_state": "pending", "exact_division_id": division.id})
+        self._exact_commit()
+        links = (
+            self.env["exact.partner.link"]
+            .sudo()
+            .search(
                 [
-                    ("exact_division_id", "=", division.id),
-                    ("exact_state", "=", "exported"),
-                    ("exact_pdf_state", "in", ("pending", "error")),
+                    ("division_id", "=", division.id),
+                    ("link_type", "=", "account"),
+                    ("state", "=", "pending"),
                 ],
                 limit=batch_size,
             )
-            if pdf_moves:
-                session = ExportSession(division)
-                for move in pdf_moves:
-                    with session.for_record(move):
-                        try:
-                            self._export_move_pdf(session, move)
-                        except exact.ExactError as error:
-                            if self._stop_for(session, error):
-                                break
-                self._checkpoint(session)
-        self.env["ir.cron"]._notify_progress(done=done, remaining=remaining)
+        )
+        if links:
+            result = self._export_partners(links.partner_id, division)
+            done += len(links)
+            if result.get("stopped"):
+                return done, remaining
+        domain = [
+            ("exact_division_id", "=", division.id),
+            ("exact_state", "in", CLAIMABLE_STATES),
+        ]
+        moves = Move.search(domain, order="id", limit=batch_size)
+        total = Move.search_count(domain)
+        if moves:
+            result = self._export_division_moves(division, moves, progress=True)
+            done += len(moves)
+            remaining += max(total - len(moves), 0)
+            if result.get("stopped"):
+                return done, remaining
+        pdf_moves = Move.search(
+            [
+                ("exact_division_id", "=", division.id),
+                ("exact_state", "=", "exported"),
+                ("exact_pdf_state", "in", ("pending", "error")),
+            ],
+            limit=batch_size,
+        )
+        if pdf_moves:
+            session = ExportSession(division)
+            for move in pdf_moves:
+                with session.for_record(move):
+                    try:
+                        self._export_move_pdf(session, move)
+                    except exact.ExactError as error:
+                        if self._stop_for(session, error):
+                            break
+            self._checkpoint(session)
+        return done, remaining
+

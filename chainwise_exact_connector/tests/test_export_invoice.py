@@ -74,6 +74,76 @@ class TestExportInvoice(ExactExportCase):
         self.export(move)
         self.assertEqual(self.entry(move)["EntryNumber"], exact.entry_number_from_name(move.name))
 
+    def test_entry_numbers_of_credit_notes_never_meet_invoices(self):
+        """Odoo numbers credit notes in a sequence of their own (RINV/2026/00001 next to
+        INV/2026/00001): under the digits policy a credit note gets 1000000000 plus its
+        digits, never an invoice's number ("In gebruik: Boekstuknummer")."""
+        self.division.entry_number_policy = "odoo_number"
+        self.assertTrue(self.company_data["default_journal_sale"].refund_sequence)
+        invoice = self.invoice(amounts=(200.0,))
+        self.export(invoice)
+        refund = invoice._reverse_moves([{"invoice_date": self.today}])
+        refund.name = "R" + invoice.name  # the same digits as the invoice
+        refund.action_post()
+        digits = exact.entry_number_from_name(invoice.name)
+        self.assertEqual(exact.entry_number_from_name(refund.name), digits)
+        self.export(refund)
+        self.assertEqual(refund.exact_state, "exported", refund.exact_error)
+        self.assertEqual(self.entry(invoice)["EntryNumber"], digits)
+        self.assertEqual(self.entry(refund)["EntryNumber"], 1_000_000_000 + digits)
+        self.assertEqual(refund.exact_entry_number, str(1_000_000_000 + digits))
+        # the next invoice still gets its own digits
+        later = self.invoice(amounts=(5.0,))
+        self.export(later)
+        self.assertEqual(self.entry(later)["EntryNumber"], exact.entry_number_from_name(later.name))
+
+    def test_entry_numbers_when_credit_notes_share_the_invoice_sequence(self):
+        journal = self.company_data["default_journal_sale"]
+        journal.refund_sequence = False
+        self.division.entry_number_policy = "odoo_number"
+        invoice = self.invoice(amounts=(200.0,))
+        self.export(invoice)
+        refund = invoice._reverse_moves([{"invoice_date": self.today}])
+        refund.action_post()
+        self.assertTrue(refund.name.startswith("INV/"), refund.name)
+        self.export(refund)
+        self.assertEqual(refund.exact_state, "exported", refund.exact_error)
+        self.assertEqual(
+            self.entry(refund)["EntryNumber"], exact.entry_number_from_name(refund.name)
+        )
+
+    def test_same_digits_from_two_journals_stopped_before_exact(self):
+        """Two Odoo journals exporting to one administration can produce the same digits
+        (INV/2026/00001, SHOP/2026/00001): the second is stopped in pre-flight with a
+        message naming the first, without a call that Exact would refuse."""
+        self.division.entry_number_policy = "odoo_number"
+        shop = self.env["account.journal"].create(
+            {
+                "name": "Shop",
+                "code": "SHOP",
+                "type": "sale",
+                "company_id": self.company_data["company"].id,
+            }
+        )
+        first = self.invoice()
+        second = self.invoice(amounts=(30.0,), journal=shop)
+        self.assertEqual(
+            exact.entry_number_from_name(first.name), exact.entry_number_from_name(second.name)
+        )
+        self.export(first)
+        self.assertEqual(first.exact_state, "exported", first.exact_error)
+        start = len(self.sandbox.requests_log)
+        self.export(second)
+        self.assertEqual(second.exact_state, "error")
+        self.assertIn(first.name, second.exact_error)
+        self.assertIn("Let Exact number", second.exact_error_hint)
+        self.assertEqual(len(self.sandbox.requests_log), start, "no call to Exact")
+        # letting Exact number the entries resolves it
+        self.division.entry_number_policy = "exact"
+        second.action_exact_retry()
+        self.export(second)
+        self.assertEqual(second.exact_state, "exported", second.exact_error)
+
     def test_payment_term_and_due_date(self):
         term = self.env.ref("account.account_payment_term_15days")
         move = self.invoice(post=False)
