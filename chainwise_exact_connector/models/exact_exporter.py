@@ -154,6 +154,24 @@ class ExactExporter(models.AbstractModel):
         # Each commit point is one finished step of the state machine (see docstring).
         self.env.cr.commit()  # pylint: disable=invalid-commit
 
+    def _exact_rollback(self):
+        """Drop the unfinished step after an unexpected error; the committed steps and
+        the buffered API-call log (in memory, written at the next checkpoint) stay.
+        Under a test the test owns the transaction (and its unflushed data are the
+        test's fixtures, committed long ago in real life): flush and reset the cache."""
+        if odoo.modules.module.current_test:
+            self.env.invalidate_all()
+            return
+        self.env.cr.rollback()
+
+    def _unexpected_message(self, error):
+        if isinstance(error, UserError):
+            return error.args[0] if error.args else str(error)
+        return self.env._(
+            "Odoo could not finish the export (%(error)s).",
+            error=f"{type(error).__name__}: {error}",
+        )
+
     def _flush_logs(self, session):
         if session.logs:
             self.env["exact.sync.log"].sudo().create(session.logs)
@@ -277,7 +295,10 @@ class ExactExporter(models.AbstractModel):
     def _stop_for(self, session, error):
         """Turn a layer exception that concerns the whole batch into StopBatch, or None."""
         if isinstance(error, exact.ReconsentRequired):
-            session.division.connection_id.sudo()._mark_reconnect(error.message)
+            # In its own transaction (idempotent: the token refresh that failed marked it
+            # already there). Never in this one: under repeatable read it may not update
+            # the connection row another transaction has just changed.
+            session.division.connection_id._mark_reconnect_separately(error.message)
             return StopBatch(error.message)
         if isinstance(error, exact.RateLimited):
             return StopBatch(error.message, retry_at=error.reset_at)
@@ -685,6 +706,20 @@ class ExactExporter(models.AbstractModel):
                     if stop:
                         raise stop from None
                     counts["pending"] += 1
+                except psycopg2.OperationalError:
+                    # a lock or serialization conflict with another worker: next run
+                    self._exact_rollback()
+                    counts["busy"] += 1
+                except Exception as error:  # noqa: BLE001 - one customer must not stop the rest
+                    _logger.exception("Exact export of partner %s failed", partner.id)
+                    self._exact_rollback()
+                    link = self._partner_link(partner, division, "account")
+                    if self._lock_rows(link):
+                        link.write(
+                            {"state": "error", "last_error": self._unexpected_message(error)}
+                        )
+                    self._checkpoint(session)
+                    counts["error"] += 1
         except StopBatch as stop:
             counts["stopped"] += 1
             session.stopped = stop
@@ -1153,6 +1188,30 @@ class ExactExporter(models.AbstractModel):
                 # transient (timeout, 5xx, connection): the state stays, the cron retries
                 _logger.info("Exact export of %s postponed: %s", move.name, error.message)
                 return "pending"
+            except psycopg2.OperationalError:
+                # a lock or serialization conflict with another worker: the state as
+                # committed stays, the next run takes the invoice again
+                self._exact_rollback()
+                return "busy"
+            except Exception as error:  # noqa: BLE001 - one invoice must not stop the batch
+                _logger.exception("Exact export of invoice %s failed", move.id)
+                self._exact_rollback()
+                if self._claim_moves(move, states=("pending", "sending", "error")):
+                    values = {
+                        "exact_error": self._unexpected_message(error),
+                        "exact_error_hint": self.env._(
+                            "Correct what the message says and click Retry. If it is not "
+                            "clear, give the message to your Odoo administrator."
+                        ),
+                        "exact_last_attempt": fields.Datetime.now(),
+                    }
+                    # "sending" stays: the POST may have landed, the next attempt looks
+                    # the entry up by its EntryID before it posts again
+                    if move.exact_state != "sending":
+                        values["exact_state"] = "error"
+                    move.write(values)
+                self._checkpoint(session)
+                return "error"
 
     def _export_one_move_inner(self, session, move):
         division = session.division
@@ -1318,12 +1377,12 @@ class ExactExporter(models.AbstractModel):
             attachment["Document"] = move.exact_document_guid
             client.post(code, "documents/DocumentAttachments", attachment)
             move.write({"exact_pdf_state": "done", "exact_pdf_error": False})
-        except (
-            exact.FunctionalError,
-            exact.TransientError,
-            exact.NotFound,
-            exact.PayloadError,
-        ) as error:
+        except exact.TransientError as error:
+            # an outage: the cron tries the PDF again by itself (the entry is not touched)
+            move.write({"exact_pdf_state": "pending", "exact_pdf_error": str(error)})
+        except (exact.FunctionalError, exact.NotFound, exact.PayloadError) as error:
+            # refused: waits for "Retry PDF", so the same refusal is not repeated every
+            # run (Exact blocks an app after 10 errors per endpoint and hour)
             move.write({"exact_pdf_state": "error", "exact_pdf_error": str(error)})
         self._checkpoint(session)
 
@@ -1351,7 +1410,6 @@ class ExactExporter(models.AbstractModel):
     def _cron_export(self, batch_size=50):
         """Customers first, then invoices, then PDFs, per administration in small
         committed batches; progress is reported to the cron runner."""
-        Move = self.env["account.move"].sudo()
         divisions = self.env["exact.division"].sudo().search([])
         remaining = 0
         done = 0
@@ -1359,15 +1417,24 @@ class ExactExporter(models.AbstractModel):
             if division.connection_id.state != "connected":
                 continue
             division = division.with_company(division.company_id)
-            with self._division_lock(division) as exporter:
-                if exporter is None:
-                    # another worker has it: come back in a minute rather than spin,
-                    # in case that worker is a "Send now" that leaves the rest queued
-                    self._trigger_cron(time.time() + 60)
-                    continue
-                division_done, division_remaining = exporter._cron_export_division(
-                    division, batch_size
+            try:
+                with self._division_lock(division) as exporter:
+                    if exporter is None:
+                        # another worker has it: come back in a minute rather than spin,
+                        # in case that worker is a "Send now" that leaves the rest queued
+                        self._trigger_cron(time.time() + 60)
+                        continue
+                    division_done, division_remaining = exporter._cron_export_division(
+                        division, batch_size
+                    )
+            except Exception:  # noqa: BLE001 - one administration must not stop the others
+                # per record, errors are stored on the record; this is what is left
+                # (an unreadable configuration, a database error): log, undo, go on
+                _logger.exception(
+                    "Exact export of administration %s failed", division.division_code
                 )
+                self._exact_rollback()
+                continue
             done += division_done
             remaining += division_remaining
         self.env["ir.cron"]._notify_progress(done=done, remaining=remaining)
@@ -1401,7 +1468,9 @@ class ExactExporter(models.AbstractModel):
             result = self._export_partners(links.partner_id, division)
             done += len(links)
             if result.get("stopped"):
-                return done, remaining
+                # quota (the cron is triggered at the reset) or consent (a person must
+                # act): nothing to do before that, so no work "left" for the runner
+                return done, 0
         domain = [
             ("exact_division_id", "=", division.id),
             ("exact_state", "in", CLAIMABLE_STATES),
@@ -1411,14 +1480,16 @@ class ExactExporter(models.AbstractModel):
         if moves:
             result = self._export_division_moves(division, moves, progress=True)
             done += len(moves)
-            remaining += max(total - len(moves), 0)
             if result.get("stopped"):
-                return done, remaining
+                return done, 0  # see above: nothing to do before the reset or a person
+            remaining += max(total - len(moves), 0)
+        # PDFs still to send, or whose upload failed for a passing reason; a refused
+        # one ("error") waits for "Retry PDF"
         pdf_moves = Move.search(
             [
                 ("exact_division_id", "=", division.id),
                 ("exact_state", "=", "exported"),
-                ("exact_pdf_state", "in", ("pending", "error")),
+                ("exact_pdf_state", "=", "pending"),
             ],
             limit=batch_size,
         )
@@ -1431,6 +1502,16 @@ class ExactExporter(models.AbstractModel):
                     except exact.ExactError as error:
                         if self._stop_for(session, error):
                             break
+                    except Exception as error:  # noqa: BLE001 - the next PDF goes on
+                        _logger.exception("Exact PDF of invoice %s failed", move.id)
+                        self._exact_rollback()
+                        move.write(
+                            {
+                                "exact_pdf_state": "error",
+                                "exact_pdf_error": self._unexpected_message(error),
+                            }
+                        )
+                        self._checkpoint(session)
             self._checkpoint(session)
         return done, remaining
 

@@ -1,9 +1,13 @@
 """Bad input: a clear message on the record concerned, and the batch goes on."""
 
+from unittest.mock import patch
+
 from odoo.tests import tagged
 
 from .. import exact
 from .test_export_common import ExactExportCase
+
+EXPORTER_LOGGER = "odoo.addons.chainwise_exact_connector.models.exact_exporter"
 
 
 @tagged("post_install", "-at_install")
@@ -149,3 +153,68 @@ class TestExportErrors(ExactExportCase):
         self.assertEqual(invoice.exact_state, "error")
         self.assertIn("dated before", invoice.exact_error)
         self.assertFalse(self.entries())
+
+    def test_unexpected_error_on_one_invoice_does_not_stop_batch(self):
+        first, second = self.invoice(), self.invoice(amounts=(20.0,))
+        Exporter = type(self.exporter)
+        original = Exporter._move_plan
+
+        def plan(exporter, division, move):
+            if move == first:
+                raise ValueError("a bug in a customisation")
+            return original(exporter, division, move)
+
+        with (
+            patch.object(Exporter, "_move_plan", plan),
+            self.assertLogs(EXPORTER_LOGGER, level="ERROR"),
+        ):
+            counts = self.export(first | second)
+        self.assertEqual(counts["error"], 1)
+        self.assertEqual(first.exact_state, "error")
+        self.assertIn("a bug in a customisation", first.exact_error)
+        self.assertTrue(first.exact_error_hint)
+        self.assertEqual(second.exact_state, "exported", second.exact_error)
+        # not retried by itself; Retry sends it
+        self.exporter._cron_export()
+        self.assertEqual(first.exact_state, "error")
+        first.action_exact_retry()
+        self.export(first)
+        self.assertEqual(first.exact_state, "exported", first.exact_error)
+
+    def test_unexpected_error_while_sending_keeps_the_lookup(self):
+        """An invoice whose POST may have landed stays "sending" whatever goes wrong
+        next, so the following attempt looks it up by its EntryID: never twice."""
+        move = self.invoice()
+        self.sandbox.add_fault("POST salesentry/SalesEntries* store-and-hang n=1 seconds=5")
+        self.export(move)
+        self.assertEqual(move.exact_state, "sending")
+        with (
+            patch.object(exact.ExactClient, "get_one", side_effect=RuntimeError("odd")),
+            self.assertLogs(EXPORTER_LOGGER, level="ERROR"),
+        ):
+            self.export(move)
+        self.assertEqual(move.exact_state, "sending")
+        self.assertIn("odd", move.exact_error)
+        self.export(move)
+        self.assertEqual(move.exact_state, "exported", move.exact_error)
+        self.assertEqual(len([e for e in self.entries() if e["YourRef"] == move.name]), 1)
+
+    def test_cron_goes_on_after_an_administration_fails(self):
+        move = self.invoice()
+        move_zorg = self.invoice(amounts=(30.0,), journal=self.journal_zorg)
+        self.assertEqual(move_zorg.exact_division_id, self.division_zorg)
+        Exporter = type(self.exporter)
+        original = Exporter._cron_export_division
+
+        def run(exporter, division, batch_size, *args, **kwargs):
+            if division == self.division:
+                raise RuntimeError("administration broken")
+            return original(exporter, division, batch_size, *args, **kwargs)
+
+        with (
+            patch.object(Exporter, "_cron_export_division", run),
+            self.assertLogs(EXPORTER_LOGGER, level="ERROR"),
+        ):
+            self.exporter._cron_export()
+        self.assertEqual(move.exact_state, "pending", "left for the next run")
+        self.assertEqual(move_zorg.exact_state, "exported", move_zorg.exact_error)

@@ -1,5 +1,7 @@
 """Null invoices (zero total, or cancelled after they got a number) and the PDF."""
 
+from unittest.mock import patch
+
 from odoo.tests import tagged
 
 from .test_export_common import ExactExportCase
@@ -100,7 +102,7 @@ class TestExportPdf(ExactExportCase):
         self.sandbox.add_fault("POST documents/DocumentAttachments* html500 n=1")
         self.export(move)
         self.assertEqual(move.exact_state, "exported")
-        self.assertEqual(move.exact_pdf_state, "error")
+        self.assertEqual(move.exact_pdf_state, "pending", "an outage: tried again by itself")
         self.assertTrue(move.exact_pdf_error)
         self.assertEqual(len([e for e in self.entries() if e["YourRef"] == move.name]), 1)
         # the cron retries only the PDF
@@ -111,6 +113,27 @@ class TestExportPdf(ExactExportCase):
             d for d in self.documents() if d["FinancialTransactionEntryID"] == move.exact_entry_id
         ]
         self.assertEqual(len(documents), 1, "the document is not created twice")
+        self.assertEqual(
+            len([a for a in self.attachments() if a["Document"] == move.exact_document_guid]), 1
+        )
+
+    def test_refused_pdf_waits_for_retry(self):
+        """A PDF Exact (or Odoo) refuses is not sent again every run (Exact blocks an
+        app after 10 errors per endpoint and hour): it waits for "Retry PDF"."""
+        move = self.invoice()
+        Exporter = type(self.exporter)
+        with patch.object(Exporter, "_move_pdf", lambda exporter, move: ("not bytes", "x.pdf")):
+            self.export(move)
+        self.assertEqual(move.exact_state, "exported")
+        self.assertEqual(move.exact_pdf_state, "error")
+        self.assertTrue(move.exact_pdf_error)
+        start = len(self.sandbox.requests_log)
+        self.exporter._cron_export()
+        self.assertEqual(move.exact_pdf_state, "error")
+        self.assertEqual(len(self.sandbox.requests_log), start, "not retried by itself")
+        move.action_exact_retry_pdf()
+        self.exporter._cron_export()
+        self.assertEqual(move.exact_pdf_state, "done", move.exact_pdf_error)
         self.assertEqual(
             len([a for a in self.attachments() if a["Document"] == move.exact_document_guid]), 1
         )
