@@ -378,6 +378,8 @@ class ExactDivision(models.Model):
                 "message": message,
                 "type": kind,
                 "sticky": sticky,
+                # the button's form reloads: it shows the new master data and mappings
+                "next": {"type": "ir.actions.act_window_close"},
             },
         }
 

@@ -101,6 +101,18 @@ class TestExactMappings(ExactSandboxCase):
         division.action_suggest_mappings()
         self.assertEqual(len(division.tax_mapping_ids), count)
 
+    def test_form_buttons_reload_the_form(self):
+        """Refresh from Exact and Suggest Mappings notify, then close (act_window_close):
+        the web client then reloads the administration, so the new master-data date and
+        mappings show without a reload by hand."""
+        close = {"type": "ir.actions.act_window_close"}
+        for action in (
+            self.division.action_refresh_master_data(),
+            self.division.action_suggest_mappings(),
+        ):
+            self.assertEqual(action["tag"], "display_notification")
+            self.assertEqual(action["params"]["next"], close)
+
     def test_map_tax_fiscal_position_wins(self):
         division = self.division
         mapping = self.env["exact.tax.mapping"]
