@@ -443,6 +443,8 @@ def main(env):
         f"{connection.name} -> {SANDBOX_URL}, administrations {demo.division_code} "
         f"({journals[0].name}) and {zorg.division_code} ({journals[1].name})"
     )
+    if not demo.attach_pdf:
+        print("demo: invoice PDFs are not attached in Exact (Odoo needs wkhtmltopdf to make them)")
     for move in moves.sorted("id"):
         print(
             f"demo: {move.name} {move.move_type} {move.partner_id.name} "
