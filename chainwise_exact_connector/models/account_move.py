@@ -59,6 +59,24 @@ class AccountMove(models.Model):
         readonly=True,
     )
 
+    # ------------------------------------------------------------------ writing
+
+    def write(self, vals):
+        """A write of export bookkeeping alone (``exact_*`` fields: state, EntryID,
+        errors...) changes no accounting data: it skips account.move's line
+        synchronisation and balance check, which cost more than the export itself, and
+        does not flag the invoice as manually modified."""
+        if vals and all(name.startswith("exact_") for name in vals):
+            return super(
+                AccountMove,
+                self.with_context(
+                    skip_invoice_sync=True,
+                    check_move_validity=False,
+                    skip_is_manually_modified=True,
+                ),
+            ).write(vals)
+        return super().write(vals)
+
     # ------------------------------------------------------------------ marking
 
     def _exact_covering_division(self):
