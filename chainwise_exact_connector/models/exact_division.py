@@ -1,6 +1,7 @@
 import logging
 import re
 
+import odoo
 from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
 
@@ -261,36 +262,25 @@ class ExactDivision(models.Model):
         ).journal_ids
         return journals - taken
 
+    # The three lookups read the division's mapping lists (one2many, cached for the
+    # transaction and kept up to date by the ORM when a mapping is created) and filter
+    # them in memory: an invoice of 50 lines costs the same few queries as one of 1.
+
     def _map_account(self, account):
         self.ensure_one()
-        mapping = (
-            self.env["exact.account.mapping"]
-            .sudo()
-            .search([("division_id", "=", self.id), ("account_id", "=", account.id)], limit=1)
-        )
+        mapping = self.sudo().account_mapping_ids.filtered(
+            lambda m: m.account_id.id == account.id
+        )[:1]
         return self.env["exact.gl.account"].browse(mapping.gl_account_id.id)
 
     def _map_tax(self, tax, fiscal_position=None):
         """The VAT code of ``tax``; a mapping for the fiscal position wins over one
         without."""
         self.ensure_one()
-        mappings = (
-            self.env["exact.tax.mapping"]
-            .sudo()
-            .search(
-                [
-                    ("division_id", "=", self.id),
-                    ("tax_id", "=", tax.id),
-                    (
-                        "fiscal_position_id",
-                        "in",
-                        [fiscal_position.id if fiscal_position else False, False],
-                    ),
-                ]
-            )
-        )
+        position_id = fiscal_position.id if fiscal_position else False
+        mappings = self.sudo().tax_mapping_ids.filtered(lambda m: m.tax_id.id == tax.id)
         specific = mappings.filtered(
-            lambda m: fiscal_position and m.fiscal_position_id == fiscal_position
+            lambda m: position_id and m.fiscal_position_id.id == position_id
         )
         mapping = specific[:1] or mappings.filtered(lambda m: not m.fiscal_position_id)[:1]
         return self.env["exact.vat.code"].browse(mapping.vat_code_id.id)
@@ -298,9 +288,9 @@ class ExactDivision(models.Model):
     def _map_payment_term(self, term):
         self.ensure_one()
         mapping = (
-            self.env["exact.payment.term.mapping"]
-            .sudo()
-            .search([("division_id", "=", self.id), ("payment_term_id", "=", term.id)], limit=1)
+            self.sudo().payment_term_mapping_ids.filtered(
+                lambda m: m.payment_term_id.id == term.id
+            )[:1]
             if term
             else self.env["exact.payment.term.mapping"]
         )
@@ -315,6 +305,8 @@ class ExactDivision(models.Model):
 
     def action_refresh_master_data(self):
         """Read GL accounts, VAT codes, payment conditions and journals from Exact."""
+        # the master data are written as superuser: only who may configure may ask
+        self.check_access("write")
         counts = {}
         for division in self:
             try:
@@ -357,15 +349,31 @@ class ExactDivision(models.Model):
 
     @api.model
     def _cron_refresh_master_data(self):
-        for division in self.sudo().search([("connection_id.state", "=", "connected")]):
+        """Read the master data of every administration of a connected connection.
+
+        One administration per transaction: its rows are committed before the next one
+        starts, so a failure (Exact down, a revoked consent, anything unexpected) costs
+        that administration only; the failure is logged and the others go on."""
+        divisions = self.sudo().search([("connection_id.state", "=", "connected")])
+        for done, division in enumerate(divisions, start=1):
             try:
-                division.with_company(division.company_id)._refresh_master_data()
+                with self.env.cr.savepoint():
+                    division.with_company(division.company_id)._refresh_master_data()
             except exact.ExactError as exc:
                 _logger.info(
                     "Exact master data of division %s not refreshed: %s",
                     division.division_code,
                     exc.message,
                 )
+            except Exception:  # noqa: BLE001 - one administration must not stop the others
+                _logger.exception(
+                    "Exact master data of division %s not refreshed", division.division_code
+                )
+            self.env["ir.cron"]._notify_progress(done=done, remaining=len(divisions) - done)
+            if not odoo.modules.module.current_test:
+                # each administration's master data is complete on its own: keep it even
+                # if a later one fails hard (a test owns its transaction: no commit there)
+                self.env.cr.commit()  # pylint: disable=invalid-commit
 
     # ------------------------------------------------------------------ mappings
 

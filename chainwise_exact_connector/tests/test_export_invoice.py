@@ -144,6 +144,20 @@ class TestExportInvoice(ExactExportCase):
         self.export(second)
         self.assertEqual(second.exact_state, "exported", second.exact_error)
 
+    def test_preflight_queries_do_not_grow_with_lines(self):
+        """Mapping lookups are not one query per invoice line (N+1)."""
+        small = self.invoice(amounts=(10.0,))
+        large = self.invoice(amounts=[10.0 + i for i in range(30)])
+
+        def queries(move):
+            self.env.invalidate_all()
+            start = self.env.cr.sql_log_count
+            self.exporter._move_plan(self.division, move)
+            return self.env.cr.sql_log_count - start
+
+        queries(small)  # warm-up (ormcache of taxes, currencies...)
+        self.assertLessEqual(queries(large), queries(small) + 2)
+
     def test_payment_term_and_due_date(self):
         term = self.env.ref("account.account_payment_term_15days")
         move = self.invoice(post=False)

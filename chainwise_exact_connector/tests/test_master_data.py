@@ -1,3 +1,5 @@
+from unittest.mock import patch
+
 from odoo.exceptions import ValidationError
 from odoo.tests import tagged
 
@@ -67,6 +69,23 @@ class TestExactMasterData(ExactSandboxCase):
         self.env["ir.cron"].browse(
             self.env.ref("chainwise_exact_connector.ir_cron_exact_master_data").id
         ).ensure_one()
+
+    def test_cron_refresh_goes_on_after_a_failure(self):
+        Division = type(self.env["exact.division"])
+        original = Division._refresh_master_data
+
+        def refresh(division, client=None):
+            if division == self.division:
+                raise RuntimeError("unexpected")
+            return original(division, client)
+
+        self.division_zorg.master_data_date = False
+        with (
+            patch.object(Division, "_refresh_master_data", refresh),
+            self.assertLogs("odoo.addons.chainwise_exact_connector.models.exact_division", "ERROR"),
+        ):
+            self.env["exact.division"]._cron_refresh_master_data()
+        self.assertTrue(self.division_zorg.master_data_date, "the next administration went on")
 
     def test_division_create_wizard(self):
         self.division_zorg.unlink()

@@ -46,9 +46,7 @@ class ExactMappingCheckWizard(models.TransientModel):
                             move,
                         )
             term = move.invoice_payment_term_id
-            if term and not self.env["exact.payment.term.mapping"].search_count(
-                [("division_id", "=", division.id), ("payment_term_id", "=", term.id)]
-            ):
+            if term and term not in division.sudo().payment_term_mapping_ids.payment_term_id:
                 add(("term", term.id), {"kind": "payment_term", "payment_term_id": term.id}, move)
         self.write(
             {
