@@ -1,4 +1,5 @@
 from odoo import api, fields, models
+from odoo.exceptions import ValidationError
 
 
 class ResConfigSettings(models.TransientModel):
@@ -11,6 +12,24 @@ class ResConfigSettings(models.TransientModel):
     exact_division_count = fields.Integer(
         "Exact Administrations", compute="_compute_exact_connection"
     )
+    exact_daily_reserve = fields.Float(
+        "Exact Daily Quota Reserve",
+        config_parameter="chainwise_exact_connector.daily_reserve",
+        default=0.10,
+        help="Share of Exact's daily API quota (per administration) the export leaves "
+        "unused, for people and other apps: when only this much is left, the export stops "
+        "and resumes after Exact's daily reset.",
+    )
+
+    @api.constrains("exact_daily_reserve")
+    def _check_exact_daily_reserve(self):
+        for settings in self:
+            if not 0.0 <= settings.exact_daily_reserve < 1.0:
+                raise ValidationError(
+                    self.env._(
+                        "The Exact daily quota reserve must be 0 % or more, and below 100 %."
+                    )
+                )
 
     @api.depends("company_id")
     def _compute_exact_connection(self):

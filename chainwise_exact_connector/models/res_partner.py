@@ -39,11 +39,18 @@ class ResPartner(models.Model):
         readonly=True,
     )
     exact_link_count = fields.Integer(compute="_compute_exact_link_count")
+    exact_has_error = fields.Boolean(
+        "Exact Export Failed",
+        compute="_compute_exact_link_count",
+        help="Exact Online refused this customer (or one of its contacts) in an "
+        "administration.",
+    )
 
-    @api.depends("exact_link_ids")
+    @api.depends("exact_link_ids", "exact_link_ids.state")
     def _compute_exact_link_count(self):
         for partner in self:
             partner.exact_link_count = len(partner.exact_link_ids)
+            partner.exact_has_error = "error" in partner.exact_link_ids.mapped("state")
 
     def write(self, vals):
         res = super().write(vals)

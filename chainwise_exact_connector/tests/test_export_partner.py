@@ -177,6 +177,17 @@ class TestExportPartner(ExactExportCase):
         self.assertEqual(move.exact_state, "error")
         self.assertIn("no name", move.exact_error)
 
+    def test_refused_customer_shows_on_its_form(self):
+        partner = self.env["res.partner"].create({"name": "Golf", "is_company": True})
+        self.assertFalse(partner.exact_has_error)
+        self.env.cr.execute("UPDATE res_partner SET name = '' WHERE id = %s", [partner.id])
+        partner.invalidate_recordset(["name"])
+        counts = self.exporter._export_partners(partner, self.division)
+        self.assertEqual(counts["error"], 1)
+        partner.invalidate_recordset()
+        self.assertTrue(partner.exact_has_error)
+        self.assertIn("no name", partner.exact_link_ids.last_error)
+
     def test_contacts_of_matched_account_are_matched(self):
         seed = self.seed_customer()
         client = self.client()

@@ -1,4 +1,4 @@
-from odoo.exceptions import AccessError, UserError
+from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import new_test_user, tagged
 
 from .common import CLIENT_ID, CLIENT_SECRET, ExactSandboxCase
@@ -155,6 +155,14 @@ class TestExactSecurity(ExactSandboxCase):
                     "division_name": "Mixed",
                 }
             )
+
+    def test_settings_daily_reserve(self):
+        """The share of Exact's daily quota left free is set in Accounting's settings."""
+        self.env["res.config.settings"].create({"exact_daily_reserve": 0.25}).set_values()
+        self.assertAlmostEqual(self.env["exact.exporter"]._daily_reserve(), 0.25)
+        self.assertAlmostEqual(self.env["res.config.settings"].create({}).exact_daily_reserve, 0.25)
+        with self.assertRaises(ValidationError):
+            self.env["res.config.settings"].create({"exact_daily_reserve": 1.5})
 
     def test_settings_block(self):
         settings = self.env["res.config.settings"].with_company(self.company_a).create({})
