@@ -1,15 +1,20 @@
 """Faults injected in the sandbox: every invoice ends in Exact exactly once."""
 
+import logging
 from contextlib import contextmanager
 from unittest.mock import patch
 
 from odoo.tests import tagged
 
+from .. import exact
+from .common import CLIENT_SECRET
 from .test_export_common import ExactExportCase
 
 
 @tagged("post_install", "-at_install")
 class TestExportFaults(ExactExportCase):
+    DAILY_LIMIT = 1000000  # ExactSandboxCase's setting
+
     @contextmanager
     def no_sleep(self):
         """Clients that record their waits instead of sleeping (429 resets, backoff)."""
@@ -117,6 +122,8 @@ class TestExportFaults(ExactExportCase):
 
     def test_daily_quota_stops_batch_and_reschedules(self):
         self.sandbox.configure(daily_limit=4)
+        # the sandbox outlives the test: give the next tests their quota back
+        self.addCleanup(self.sandbox.configure, daily_limit=self.DAILY_LIMIT)
         self.env["ir.config_parameter"].sudo().set_param(
             "chainwise_exact_connector.daily_reserve", "0.5"
         )
@@ -163,3 +170,40 @@ class TestExportFaults(ExactExportCase):
             # an already committed row locked here would be skipped the same way
             self.assertEqual(other.fetchall(), [])
         self.assertEqual(self.exporter._claim_moves(move), move)
+
+    def test_no_secret_in_log_chatter_or_errors(self):
+        """An export with a token refresh in the middle, a server error and a functional
+        refusal: neither the client secret nor any access or refresh token shows up in
+        the API-call log (bodies, responses, messages), the chatter, the error texts or
+        the server log."""
+        connection = self.connection.sudo()
+        secrets = [CLIENT_SECRET, connection.access_token, connection.refresh_token]
+        self.division.entry_number_policy = "odoo_number"
+        moves = self.invoice() | self.invoice(amounts=(40.0,)) | self.invoice(amounts=(3.0,))
+        self.post_entry_directly(exact.entry_number_from_name(moves[2].name))
+        self.age_tokens()  # the next call refreshes the token
+        self.sandbox.add_fault("POST salesentry/SalesEntries* html500 n=1")
+        logger = logging.getLogger("odoo.addons.chainwise_exact_connector")
+        with self.assertLogs(logger, level="DEBUG") as logs:
+            logger.debug("start")
+            self.export(moves)
+            self.export(moves)
+        self.assertEqual(
+            moves.mapped("exact_state"),
+            ["exported", "exported", "error"],
+            moves.mapped("exact_error"),
+        )
+        secrets += [connection.access_token, connection.refresh_token]
+        self.assertEqual(len(set(secrets)), 5, "the tokens were refreshed")
+        logs_in_odoo = self.env["exact.sync.log"].search([])
+        self.assertTrue(logs_in_odoo.filtered(lambda log: not log.success))
+        texts = list(logs.output)
+        for log in logs_in_odoo:
+            texts += [log.request_body, log.response_text, log.message, log.endpoint]
+        for record in (*moves, self.partner_a, self.connection):
+            texts += record.message_ids.mapped("body")
+        texts += moves.mapped("exact_error") + moves.mapped("exact_error_hint")
+        texts += [connection.last_error]
+        blob = "\n".join(str(text or "") for text in texts)
+        for secret in secrets:
+            self.assertNotIn(secret, blob)
