@@ -156,6 +156,37 @@ class TestExactSecurity(ExactSandboxCase):
                 }
             )
 
+    def test_company_isolation_of_links_and_logs(self):
+        """What the export records (partner links, the API-call log) follows the company
+        of its administration: company A's users never see company B's."""
+        partner = self.env["res.partner"].create({"name": "Shared customer", "is_company": True})
+        for division in (self.division, self.division_b):
+            self.env["exact.partner.link"].sudo().create(
+                {"partner_id": partner.id, "division_id": division.id, "state": "exported"}
+            )
+            self.env["exact.sync.log"].sudo().create(
+                {
+                    "division_id": division.id,
+                    "res_model": "res.partner",
+                    "res_id": partner.id,
+                    "method": "POST",
+                    "endpoint": "crm/Accounts",
+                    "status_code": 201,
+                    "success": True,
+                }
+            )
+        for model in ("exact.partner.link", "exact.sync.log"):
+            seen_a = self.env[model].with_user(self.invoicer_a).search([])
+            seen_b = self.env[model].with_user(self.manager_b).search([])
+            self.assertEqual(seen_a.division_id, self.division, model)
+            self.assertEqual(seen_b.division_id, self.division_b, model)
+        # and on the customer's form (read afresh, as the web client does)
+        partner.invalidate_recordset()
+        links = partner.with_user(self.invoicer_a).exact_link_ids
+        self.assertEqual(links.division_id, self.division)
+        logs = partner.with_user(self.invoicer_a).exact_log_ids
+        self.assertEqual(logs.division_id, self.division)
+
     def test_settings_daily_reserve(self):
         """The share of Exact's daily quota left free is set in Accounting's settings."""
         self.env["res.config.settings"].create({"exact_daily_reserve": 0.25}).set_values()
