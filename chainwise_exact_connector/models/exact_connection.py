@@ -448,19 +448,21 @@ class ExactConnection(models.Model):
             except (TypeError, ValueError, KeyError):
                 _logger.info("Exact connection %s: ignored a bad rate-limit snapshot", self.id)
         last_save = [0.0]
+        touched = set()  # the divisions this client has talked to
 
         def token_provider(force=False, stale=None):
             return self._get_valid_token(force=force, stale=stale).access_token
 
         def record_call(call):
             if call.division is not None:
+                touched.add(int(call.division))
                 state = limiter.state(int(call.division))
                 urgent = (state.minutely_remaining or 99) <= 5 or limiter.daily_exhausted(
                     int(call.division)
                 )
                 if urgent or time.monotonic() - last_save[0] >= RATE_LIMIT_SAVE_INTERVAL:
                     last_save[0] = time.monotonic()
-                    self._save_rate_limit_state(limiter)
+                    self._save_rate_limit_state(limiter, touched)
             if on_call is not None:
                 on_call(call)
 
@@ -473,20 +475,26 @@ class ExactConnection(models.Model):
             sleeper=self._exact_sleep,
             on_call=record_call,
         )
-        client.save_rate_limit_state = lambda: self._save_rate_limit_state(limiter)
+        client.save_rate_limit_state = lambda: self._save_rate_limit_state(limiter, touched)
         return client
 
-    def _save_rate_limit_state(self, limiter):
-        """Store the limiter's per-division snapshots where every worker sees them."""
+    def _save_rate_limit_state(self, limiter, divisions=None):
+        """Store the limiter's per-division snapshots where every worker sees them.
+
+        Only ``divisions`` (default: every division the limiter knows) are written,
+        over what is stored now: another worker's fresher figures of its own
+        administration are kept."""
         self.ensure_one()
-        snapshot = dict(self.rate_limit_state or {})
-        for division in limiter.known_divisions():
-            snapshot[str(division)] = limiter.snapshot(division)
+        if divisions is None:
+            divisions = limiter.known_divisions()
         try:
             with separate_env(self.env) as env:
-                env["exact.connection"].browse(self.id).write(
-                    {"rate_limit_state": json.loads(json.dumps(snapshot))}
-                )
+                connection = env["exact.connection"].browse(self.id)
+                connection.invalidate_recordset(["rate_limit_state"])
+                snapshot = dict(connection.rate_limit_state or {})
+                for division in divisions:
+                    snapshot[str(division)] = limiter.snapshot(division)
+                connection.write({"rate_limit_state": json.loads(json.dumps(snapshot))})
         except Exception:  # noqa: BLE001 - a lost snapshot only costs a 429 later
             _logger.info("Exact connection %s: rate-limit snapshot not saved", self.id)
         self.invalidate_recordset(["rate_limit_state"])

@@ -39,6 +39,19 @@ def _use_test_cursor(env):
     return bool(odoo.modules.module.current_test) and not env.registry.in_test_mode()
 
 
+def _read_committed(cr, registry):
+    """Run the short transaction of ``cr`` (just opened) in READ COMMITTED.
+
+    Odoo's cursors are REPEATABLE READ: a row lock or an update that had to wait for
+    another worker's commit on the same row (the connection: a token refresh, a
+    rate-limit snapshot) then fails with "could not serialize access due to concurrent
+    update". These transactions only lock, read and write one row; in READ COMMITTED
+    they see that commit instead. (In test mode the cursor shares the test's
+    transaction: nothing to set.)"""
+    if not registry.in_test_mode():
+        cr.execute("SET TRANSACTION ISOLATION LEVEL READ COMMITTED")
+
+
 @contextmanager
 def separate_env(env):
     """An environment (superuser) whose changes are committed on exit, whatever the
@@ -49,6 +62,7 @@ def separate_env(env):
         return
     env.flush_all()  # our pending writes must not be overwritten by stale values
     with env.registry.cursor() as cr:
+        _read_committed(cr, env.registry)
         yield api.Environment(cr, env.uid, env.context, su=True)
         # the cursor commits on a clean exit and rolls back on an exception
 
@@ -83,6 +97,7 @@ class OdooTokenStore:
         self.env.flush_all()
         cr = self.env.registry.cursor()
         try:
+            _read_committed(cr, self.env.registry)
             self._lock_row(cr)
             self._locked_env = api.Environment(cr, self.env.uid, self.env.context, su=True)
             try:
