@@ -457,7 +457,10 @@ class ExactConnection(models.Model):
             if call.division is not None:
                 touched.add(int(call.division))
                 state = limiter.state(int(call.division))
-                urgent = (state.minutely_remaining or 99) <= 5 or limiter.daily_exhausted(
+                # near the end of the minute or the day every figure counts (0 too: the
+                # next worker's limiter must wait for the reset, not send and get a 429)
+                remaining = state.minutely_remaining
+                urgent = (remaining is not None and remaining <= 5) or limiter.daily_exhausted(
                     int(call.division)
                 )
                 if urgent or time.monotonic() - last_save[0] >= RATE_LIMIT_SAVE_INTERVAL:
