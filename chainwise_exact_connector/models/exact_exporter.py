@@ -91,6 +91,8 @@ class ExportSession:
         self.record = ("", 0, "")
         self.counts = Counter()
         self.stopped = None
+        # accounts this session created: Exact holds no contacts under them yet
+        self.created_accounts = set()
         self.client = division.sudo()._get_exact_client(on_call=self.on_call)
 
     def on_call(self, call):
@@ -591,6 +593,7 @@ class ExactExporter(models.AbstractModel):
         link.write({"exported_values": {"_post_sent": True}})
         self._checkpoint(session)
         record = client.post(code, "crm/Accounts", payload)
+        session.created_accounts.add(record.get("ID"))
         link.write(
             {
                 "exact_guid": record.get("ID"),
@@ -610,7 +613,9 @@ class ExactExporter(models.AbstractModel):
 
     def _export_contacts(self, session, link, contacts, main_contact):
         client, code = session.client, session.code
-        existing = None
+        # the contacts Exact has under the account, read once when first needed; none
+        # under an account just created (no look-up then)
+        existing = [] if link.exact_guid in session.created_accounts else None
         for contact in contacts:
             clink = self._partner_link(contact, session.division, "contact")
             payload = self._contact_payload(contact, link.exact_guid)
