@@ -11,5 +11,6 @@ from . import (
     test_mappings,
     test_master_data,
     test_oauth_flow,
+    test_reliability,
     test_security,
 )
