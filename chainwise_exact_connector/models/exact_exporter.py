@@ -22,6 +22,7 @@ ARCHITECTURE.md §4):
 
 import json
 import logging
+import re
 import time
 import uuid
 from collections import Counter
@@ -74,6 +75,15 @@ class StopBatch(Exception):
 
 class RecordBusy(Exception):
     """Another worker holds the record (row lock): leave it to that worker."""
+
+
+class WaitForOrigin(Exception):
+    """A credit note whose original invoice is on its way to Exact: it stays ``pending``
+    with this message and goes once the original is in (the cron takes them in order)."""
+
+    def __init__(self, message):
+        super().__init__(message)
+        self.message = message
 
 
 class ExportSession:
@@ -487,7 +497,9 @@ class ExactExporter(models.AbstractModel):
                 link.write(
                     {
                         "state": "error",
-                        "last_error": f"{error.exact_message}\n{error.explanation}".strip(),
+                        "last_error": "\n".join(
+                            filter(None, [error.exact_message, self._functional_hint(error)])
+                        ),
                     }
                 )
                 self._checkpoint(session)
@@ -497,7 +509,7 @@ class ExactExporter(models.AbstractModel):
                         partner=partner.display_name,
                         error=error.exact_message,
                     ),
-                    error.explanation,
+                    self._functional_hint(error),
                 ) from None
             except (exact.PayloadError, exact.NotFound) as error:
                 link.write({"state": "error", "last_error": str(error)})
@@ -808,20 +820,25 @@ class ExactExporter(models.AbstractModel):
             )
         origin = move.reversed_entry_id
         # only an original that belongs in Exact (covered, in the export window) counts
+        waits_for_origin = False
         if (
             move.move_type == "out_refund"
             and origin
             and origin._exact_covering_division()
             and origin.exact_state != "exported"
         ):
-            problem(
-                _(
-                    "The original invoice %(origin)s of this credit note is not in Exact: "
-                    "export the original first.",
-                    origin=origin.name,
-                ),
-                _("Send the original invoice to Exact first, then retry this credit note."),
-            )
+            if origin.exact_state in CLAIMABLE_STATES:
+                # on its way (to send, or sent and being checked): the credit note waits
+                waits_for_origin = True
+            else:
+                problem(
+                    _(
+                        "The original invoice %(origin)s of this credit note is not in Exact: "
+                        "export the original first.",
+                        origin=origin.name,
+                    ),
+                    _("Send the original invoice to Exact first, then retry this credit note."),
+                )
         lines = []
         if null:
             gl, vat = division.null_gl_account_id, division.null_vat_code_id
@@ -847,7 +864,10 @@ class ExactExporter(models.AbstractModel):
                             "The account %(account)s is not mapped to an Exact GL account.",
                             account=account.with_company(move.company_id).display_name,
                         ),
-                        _("Map it in Exact Online > Configuration > Account mappings."),
+                        _(
+                            "Map it in Configuration > Exact Online > Mappings > "
+                            "Accounts, then click Retry."
+                        ),
                     )
                 vat_codes = set()
                 for tax in line.tax_ids:
@@ -864,7 +884,10 @@ class ExactExporter(models.AbstractModel):
                                 tax=tax.display_name,
                                 fp=move.fiscal_position_id.display_name,
                             ),
-                            _("Map it in Exact Online > Configuration > Tax mappings."),
+                            _(
+                                "Map it in Configuration > Exact Online > "
+                                "Mappings > Taxes, then click Retry."
+                            ),
                         )
                     else:
                         vat_codes.add(vat.code)
@@ -907,7 +930,9 @@ class ExactExporter(models.AbstractModel):
                         term=term.display_name,
                     ),
                     _(
-                        "Map it in Exact Online > Configuration > Payment term mappings, or set a default payment condition on the administration."  # noqa: E501
+                        "Map it in Configuration > Exact Online > Mappings > "
+                        "Payment Terms, or set a default payment condition on the "
+                        "administration, then click Retry."
                     ),
                 )
         else:
@@ -947,6 +972,13 @@ class ExactExporter(models.AbstractModel):
                     )
         if problems:
             raise PreflightError("\n".join(problems), "\n".join(hints))
+        if waits_for_origin:
+            raise WaitForOrigin(
+                _(
+                    "Waits for the original invoice %(origin)s, which goes to Exact first.",
+                    origin=origin.name,
+                )
+            )
         company = move.company_id
         rate = None
         if move.currency_id != company.currency_id:
@@ -1051,9 +1083,91 @@ class ExactExporter(models.AbstractModel):
             plan = self._move_plan(division, move)
         except PreflightError as error:
             return False, error.message, error.hint
+        except WaitForOrigin as wait:
+            return True, wait.message, ""
         if plan["skip"]:
             return True, _("Null invoice: will be skipped (policy of the administration)"), ""
         return True, _("Ready for %(division)s", division=division.display_name), ""
+
+    def _functional_hint(self, error):
+        """What to do about Exact's refusal, in plain translatable words naming what to
+        fix in Odoo (one sentence per problem Exact listed)."""
+        _ = self.env._
+        mappings = _("Configuration > Exact Online > Mappings")
+        administrations = _("Configuration > Exact Online > Administrations")
+        topics = {
+            "payment_condition": _(
+                "Map the invoice's payment term to an Exact payment condition in %(menu)s "
+                "> Payment Terms, or set a default payment condition on the administration.",
+                menu=mappings,
+            ),
+            "vat_code": _(
+                "Map every tax of the invoice to an Exact VAT code that exists in Exact, in "
+                "%(menu)s > Taxes (use Refresh from Exact on the administration first).",
+                menu=mappings,
+            ),
+            "journal": _(
+                "Choose the Exact sales journal of the administration in %(menu)s.",
+                menu=administrations,
+            ),
+            "gl_account": _(
+                "Map the income accounts of the invoice lines to Exact GL accounts that "
+                "exist in Exact, in %(menu)s > Accounts.",
+                menu=mappings,
+            ),
+            "gl_account_type": _(
+                "A line is booked on an Exact GL account that is not a revenue account: map "
+                "the income account to a revenue GL account in %(menu)s > Accounts.",
+                menu=mappings,
+            ),
+            "customer": _(
+                "The customer is not a customer in Exact (or was deleted there): open the "
+                "customer in Odoo and use Send to Exact, then send the invoice again."
+            ),
+            "currency": _("Activate the invoice's currency in Exact Online."),
+            "vat_percentage": _(
+                "Map the tax to an Exact VAT code with the same percentage in %(menu)s > Taxes.",
+                menu=mappings,
+            ),
+            "document": _("Use Retry PDF on the invoice."),
+        }
+        partner_topics = {"name", "country", "email", "vat_number", "account_code"}
+        hints = []
+        for item in error.items:
+            if item.kind == "entry_number_in_use":
+                hint = _(
+                    "The entry number is already used in Exact's sales journal. Check in "
+                    "Exact whether this invoice is there already; if not, set the "
+                    'administration\'s entry number to "Let Exact number" in %(menu)s.',
+                    menu=administrations,
+                )
+            elif item.kind == "period_closed":
+                hint = _(
+                    "The accounting period of the invoice date is closed in Exact: ask your "
+                    "accountant to reopen it in Exact."
+                )
+            elif item.kind == "already_exists":
+                hint = _(
+                    "Exact already holds this record: look it up in Exact before sending "
+                    "it again."
+                )
+            elif item.kind == "unknown" and re.search(r"fiscal year|boekjaar", item.text, re.I):
+                hint = _(
+                    "Exact has no financial year for the invoice date: create it in Exact."
+                )
+            elif item.topic in topics:
+                hint = topics[item.topic]
+            elif item.topic in partner_topics or item.kind in ("mandatory", "invalid"):
+                hint = _(
+                    "Correct %(field)s in Odoo (on the customer or the invoice).",
+                    field=f'"{item.field}"' if item.field else _("the value Exact names"),
+                )
+            else:
+                hint = _("Correct what Exact's message names.")
+            if hint not in hints:
+                hints.append(hint)
+        hints.append(_("Then click Retry."))
+        return "\n".join(hints)
 
     def _set_move_error(self, move, message, hint=""):
         move.write(
@@ -1162,6 +1276,17 @@ class ExactExporter(models.AbstractModel):
                 return self._export_one_move_inner(session, move)
             except RecordBusy:
                 return "busy"
+            except WaitForOrigin as wait:
+                # stays "pending": the cron sends it after its original
+                move.write(
+                    {
+                        "exact_error": wait.message,
+                        "exact_error_hint": False,
+                        "exact_last_attempt": fields.Datetime.now(),
+                    }
+                )
+                self._checkpoint(session)
+                return "pending"
             except PreflightError as error:
                 claimed = self._claim_moves(move)
                 if claimed:
@@ -1169,7 +1294,7 @@ class ExactExporter(models.AbstractModel):
                     self._checkpoint(session)
                 return "error"
             except exact.FunctionalError as error:
-                self._set_move_error(move, error.exact_message, error.explanation)
+                self._set_move_error(move, error.exact_message, self._functional_hint(error))
                 self._checkpoint(session)
                 return "error"
             except exact.PayloadError as error:
@@ -1519,4 +1644,3 @@ class ExactExporter(models.AbstractModel):
                         self._checkpoint(session)
             self._checkpoint(session)
         return done, remaining
-

@@ -23,7 +23,7 @@ class TestExportErrors(ExactExportCase):
         self.assertEqual(bad.exact_state, "error")
         self.assertIn("800099", bad.exact_error)
         self.assertIn("not mapped", bad.exact_error)
-        self.assertIn("Account mappings", bad.exact_error_hint)
+        self.assertIn("Exact Online > Mappings > Accounts", bad.exact_error_hint)
         self.assertEqual(good.exact_state, "exported")
         self.assertEqual(good2.exact_state, "exported")
         self.assertFalse(
@@ -36,7 +36,7 @@ class TestExportErrors(ExactExportCase):
         self.export(move)
         self.assertEqual(move.exact_state, "error")
         self.assertIn("Odd tax", move.exact_error)
-        self.assertIn("Tax mappings", move.exact_error_hint)
+        self.assertIn("Exact Online > Mappings > Taxes", move.exact_error_hint)
 
     def test_unmapped_payment_term_without_default(self):
         term = self.env["account.payment.term"].create({"name": "45 days odd"})
@@ -81,15 +81,38 @@ class TestExportErrors(ExactExportCase):
         self.assertEqual(move.exact_state, "error")
         self.assertIn("No active Exact administration", move.exact_error)
 
+    def test_credit_note_waits_for_its_original(self):
+        """Sent before its original (which is still to send): the credit note stays "To
+        send" with a message, and goes once the original is in Exact."""
+        invoice = self.invoice()
+        refund = invoice._reverse_moves([{"invoice_date": self.today}])
+        refund.action_post()
+        self.assertEqual(invoice.exact_state, "pending")
+        start = len(self.sandbox.requests_log)
+        self.export(refund)
+        self.assertEqual(refund.exact_state, "pending")
+        self.assertIn(invoice.name, refund.exact_error)
+        self.assertEqual(len(self.sandbox.requests_log), start, "nothing sent yet")
+        ok, message, _hint = self.exporter._move_preflight(refund)
+        self.assertTrue(ok)
+        self.assertIn("Waits for the original", message)
+        # the scheduled export sends the original, then the credit note
+        self.exporter._cron_export()
+        self.assertEqual(invoice.exact_state, "exported", invoice.exact_error)
+        self.assertEqual(refund.exact_state, "exported", refund.exact_error)
+
     def test_credit_note_of_unexported_invoice(self):
         invoice = self.invoice()
         refund = invoice._reverse_moves([{"invoice_date": self.today}])
         refund.action_post()
+        # the original cannot go (Exact needs a person first): the credit note neither
+        invoice.write({"exact_state": "error", "exact_error": "refused"})
         self.export(refund)
         self.assertEqual(refund.exact_state, "error")
         self.assertIn("export the original first", refund.exact_error)
         self.assertIn(invoice.name, refund.exact_error)
         # once the original is in Exact, Retry sends the credit note
+        invoice.action_exact_retry()
         self.export(invoice)
         refund.action_exact_retry()
         self.assertEqual(refund.exact_state, "pending")
@@ -135,6 +158,8 @@ class TestExportErrors(ExactExportCase):
         self.export(move)
         self.assertEqual(move.exact_state, "error")
         self.assertIn("revenue", move.exact_error_hint)
+        self.assertIn("Exact Online > Mappings > Accounts", move.exact_error_hint)
+        self.assertIn("Retry", move.exact_error_hint)
         self.assertTrue(move.exact_error)
 
     def test_credit_note_of_invoice_before_export_window(self):
