@@ -378,9 +378,12 @@ class ExactConnection(models.Model):
         self.invalidate_recordset(TOKEN_FIELDS)
 
     def _mark_reconnect(self, message):
-        """Consent is gone: stop exports, tell the administrators what to do."""
+        """Consent is gone: stop exports, tell the administrators what to do.
+
+        A connection that is not connected (``draft``: never connected or disconnected on
+        purpose) or already waits for a reconnect is left as it is."""
         for connection in self:
-            if connection.state == "reconnect":
+            if connection.state in ("draft", "reconnect"):
                 continue
             connection.sudo().write(
                 {
@@ -525,7 +528,9 @@ class ExactConnection(models.Model):
         values = {"last_error": False, "exact_user_name": user_name}
         if self.state == "error":
             values["state"] = "connected"
-        self.sudo().write(values)
+        # Separately: a token refresh during me() committed the row in its own cursor,
+        # and this transaction (repeatable read) may not update it after that.
+        self._write_separately(values)
         return {
             "type": "ir.actions.client",
             "tag": "display_notification",
@@ -590,15 +595,31 @@ class ExactConnection(models.Model):
     @api.model
     def _cron_keep_alive(self):
         """Refresh the tokens of connections idle for more than a week: an unused
-        refresh token dies after about 30 days."""
+        refresh token dies after about 30 days.
+
+        Each refresh commits in its own cursor (``_get_valid_token``); a failure is
+        written on its connection (also in its own transaction, so this cron never holds
+        a connection row that an export wants to refresh) and the others go on."""
         now = self._exact_now()
-        for connection in self.sudo().search([("state", "=", "connected")]):
-            if now - (connection.token_obtained_at or 0.0) < KEEP_ALIVE_AFTER:
-                continue
+        connections = self.sudo().search([("state", "=", "connected")]).filtered(
+            lambda c: now - (c.token_obtained_at or 0.0) >= KEEP_ALIVE_AFTER
+        )
+        for done, connection in enumerate(connections, start=1):
             try:
                 connection.with_company(connection.company_id)._get_valid_token(force=True)
-            except exact.ReconsentRequired:
-                continue  # already marked, an activity is scheduled
+            except exact.ReconsentRequired as exc:
+                # already marked "reconnect", an activity is scheduled
+                _logger.info("Exact connection %s needs a reconnect: %s", connection.id, exc)
             except exact.ExactError as exc:
-                connection.last_error = exc.message
+                connection._write_separately({"last_error": exc.message})
                 _logger.info("Exact keep-alive of connection %s failed: %s", connection.id, exc)
+            except Exception as exc:  # noqa: BLE001 - one connection must not stop the others
+                _logger.exception("Exact keep-alive of connection %s failed", connection.id)
+                connection._write_separately(
+                    {
+                        "last_error": self.env._(
+                            "The token could not be renewed: %(error)s", error=str(exc)
+                        )
+                    }
+                )
+            self.env["ir.cron"]._notify_progress(done=done, remaining=len(connections) - done)

@@ -115,7 +115,14 @@ class OdooTokenStore:
         env = self._env()
         connection = env["exact.connection"].browse(self.connection_id)
         connection.invalidate_recordset()
-        if not connection.exists() or not connection.refresh_token:
+        # read under the lock, in the lock's own snapshot: a connection another worker
+        # just marked "reconnect" (or an administrator disconnected) hands out nothing,
+        # so a dead refresh token is never sent to Exact again
+        if (
+            not connection.exists()
+            or not connection.refresh_token
+            or connection.state in ("draft", "reconnect")
+        ):
             return None
         return Token(
             access_token=connection.access_token or "",

@@ -1,5 +1,6 @@
 import logging
 from pathlib import Path
+from unittest.mock import patch
 
 from odoo.addons.chainwise_exact_connector import exact
 from odoo.addons.chainwise_exact_connector.models.exact_token_store import OdooTokenStore
@@ -162,6 +163,38 @@ class TestExactConnection(ExactSandboxCase):
         self.assertEqual(self.token_refresh_calls(), before + 1)
         self.assertNotEqual(connection.refresh_token, old_refresh)
         self.assertEqual(connection.state, "connected")
+
+    def test_keep_alive_failure_recorded_and_cron_goes_on(self):
+        connection = self.connection.sudo()
+        self.age_tokens(connection, 8 * 24 * 3600)
+        with (
+            patch.object(
+                type(connection), "_get_valid_token", side_effect=RuntimeError("disk full")
+            ),
+            self.assertLogs(
+                "odoo.addons.chainwise_exact_connector.models.exact_connection", "ERROR"
+            ),
+        ):
+            self.env["exact.connection"]._cron_keep_alive()
+        self.assertIn("disk full", connection.last_error)
+        self.assertEqual(connection.state, "connected")
+
+    def test_reconnect_state_hands_out_no_token(self):
+        """A connection another worker marked "reconnect" (read under the row lock)
+        never sends its dead refresh token to Exact again, and a disconnected one is
+        not turned into "reconnect"."""
+        connection = self.connection.sudo()
+        self.age_tokens(connection)
+        connection.state = "reconnect"
+        before = self.token_refresh_calls()
+        with self.assertRaises(exact.ReconsentRequired):
+            exact.get_valid_token(OdooTokenStore(connection), connection._get_oauth_app())
+        self.assertEqual(self.token_refresh_calls(), before)
+        connection.state = "connected"
+        connection.action_disconnect()
+        connection._mark_reconnect("gone")
+        self.assertEqual(connection.state, "draft")
+        self.assertFalse(connection.activity_ids)
 
     def test_rate_limit_state_saved(self):
         self.connection.rate_limit_state = False
