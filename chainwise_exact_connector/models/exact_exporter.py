@@ -626,8 +626,10 @@ class ExactExporter(models.AbstractModel):
     def _export_contacts(self, session, link, contacts, main_contact):
         client, code = session.client, session.code
         # the contacts Exact has under the account, read once when first needed; none
-        # under an account just created (no look-up then)
+        # under an account created just before (no look-up then). Only this once: after
+        # a contact POST without answer, the next attempt looks them up again.
         existing = [] if link.exact_guid in session.created_accounts else None
+        session.created_accounts.discard(link.exact_guid)
         for contact in contacts:
             clink = self._partner_link(contact, session.division, "contact")
             payload = self._contact_payload(contact, link.exact_guid)
