@@ -291,3 +291,22 @@ class TestExportCosts(ExactExportCase):
         self.assertEqual(statuses, [201, 201, 201, 201])
         self.assertGreater(len(self.sleeps), sleeps, "the second batch waited for the reset")
         self.assertEqual(moves[3].exact_state, "exported")
+
+    def test_unanswered_contact_post_under_new_account_makes_no_duplicate(self):
+        company = self.env["res.partner"].create({"name": "Haast B.V.", "is_company": True})
+        self.env["res.partner"].create(
+            {"name": "Kees Snel", "parent_id": company.id, "email": "kees@haast.example"}
+        )
+        moves = self.invoice(partner=company) | self.invoice(partner=company, amounts=(5.0,))
+        # the contact is stored but its POST never answers; the same run goes on with
+        # the second invoice of the customer, whose account it created a moment ago
+        self.sandbox.add_fault("POST crm/Contacts store-and-hang n=1 seconds=1")
+        self.export(moves)
+        self.export(moves)
+        contacts = [
+            c
+            for c in self.sandbox.records(100001, "Contacts")
+            if c["Email"] == "kees@haast.example"
+        ]
+        self.assertEqual(len(contacts), 1, "the stored contact was found, not posted again")
+        self.assertEqual(moves.mapped("exact_state"), ["exported", "exported"])
