@@ -585,3 +585,31 @@ def test_429_with_a_garbled_reset_falls_back_and_works_without_on_call():
     with pytest.raises(RateLimited) as info:
         client.get(DIVISION, "crm/Accounts", filter="x")
     assert info.value.reset_at == T0 + 60
+
+
+@responses.activate
+def test_token_is_taken_after_the_wait_for_the_minute():
+    """A token handed out before a minute-long wait may expire during it: the client
+    asks for it after the wait (the benchmark saw a 401 at each token expiry)."""
+    responses.get(ACCOUNTS, json=results(), headers=MINUTE_SPENT)
+    clock = FakeClock()
+    asked_at = []
+
+    def provider(force=False, stale=None):
+        asked_at.append(clock())
+        return "access-1"
+
+    client, *_ = make_client(clock=clock, provider=provider)
+    client.get(DIVISION, "crm/Accounts", filter="a")  # reports the minute spent
+    client.get(DIVISION, "crm/Accounts", filter="b")  # waits for the reset first
+    assert clock.sleeps == [pytest.approx(20.5)]
+    assert asked_at == [T0, pytest.approx(T0 + 20.5)]
+
+
+@responses.activate
+def test_token_is_asked_again_after_a_429_wait():
+    responses.get(ACCOUNTS, status=429, body="", headers=MINUTE_SPENT)
+    responses.get(ACCOUNTS, json=results({"ID": "1"}))
+    client, clock, provider, _ = make_client()
+    client.get(DIVISION, "crm/Accounts", filter="x")
+    assert provider.calls == [(False, None), (False, None)]

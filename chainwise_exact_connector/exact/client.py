@@ -256,10 +256,16 @@ class ExactClient:
         refreshed = False
         retries_429 = 0
         retries_transient = 0
-        token = self.token_provider()
+        # The access token is asked for right before each attempt, after any wait (the
+        # minute's reset, a 429, a backoff): one handed out before a wait of up to a
+        # minute may expire during it and cost a 401 (which Exact counts as an error).
+        # Only the attempt right after a forced refresh uses what that refresh returned.
+        forced = None
         while True:
             if division is not None:
                 self.rate_limiter.before_request(division)
+            token = forced or self.token_provider()
+            forced = None
             headers = {"Authorization": f"Bearer {token}"}
             if method == "POST":
                 headers["Prefer"] = "return=representation"
@@ -322,7 +328,7 @@ class ExactClient:
 
             if status == 401 and not refreshed:
                 refreshed = True
-                token = self.token_provider(force=True, stale=token)
+                forced = self.token_provider(force=True, stale=token)
                 continue
             if isinstance(error, RateLimited) and retries_429 < self.max_429_retries:
                 retries_429 += 1
