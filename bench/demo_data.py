@@ -437,6 +437,10 @@ def main(env):
         ensure_mappings(env, division, company)
     customers = ensure_customers(env, company)
     moves = ensure_invoices(env, company, journals, customers)
+    # Build the web client's asset bundles now, in this one process, rather than in the first
+    # concurrent page requests of the served demo (where Odoo can serve a bundle whose file
+    # another request is still replacing).
+    env["ir.qweb"]._pregenerate_assets_bundles()
     env.cr.commit()
     print(
         f"demo: company {company.name} (chart {company.chart_template}), connection "
