@@ -58,7 +58,7 @@ def filestore(db: str) -> Path:
 
 def recreate_database(db: str, template: str) -> None:
     """Drop ``db`` and create it again as a copy of ``template`` (with its filestore)."""
-    subprocess.run(["dropdb", "--if-exists", db], check=True, capture_output=True)
+    subprocess.run(["dropdb", "--if-exists", "--force", db], check=True, capture_output=True)
     subprocess.run(["createdb", "-T", template, db], check=True, capture_output=True)
     shutil.rmtree(filestore(db), ignore_errors=True)
     if filestore(template).is_dir():
@@ -66,7 +66,16 @@ def recreate_database(db: str, template: str) -> None:
 
 
 def drop_database(db: str) -> None:
-    subprocess.run(["dropdb", "--if-exists", db], check=False, capture_output=True)
+    """Drop ``db`` and its filestore, closing Odoo's pooled connections to it first."""
+    if "odoo" in sys.modules:
+        import odoo
+
+        odoo.sql_db.close_db(db)
+    result = subprocess.run(
+        ["dropdb", "--if-exists", "--force", db], check=False, capture_output=True, text=True
+    )
+    if result.returncode:
+        print(f"could not drop database {db}: {result.stderr.strip()}", file=sys.stderr)
     shutil.rmtree(filestore(db), ignore_errors=True)
 
 

@@ -206,6 +206,7 @@ class Bench:
             "kinds": kinds,
             "per_invoice": len(calls) / size,
             "429": sum(1 for entry in calls if entry["status"] == 429),
+            "statuses": Counter(entry["status"] for entry in calls),
             "full_minutes": len(full),
             "share": statistics.mean(shares) if shares else None,
             "min_share": min(shares) if shares else None,
@@ -346,6 +347,7 @@ def main(argv=None):  # noqa: C901 - a script: measure, then print
         "1.0",
     )
     row("  of which look-ups (GET)", [b["lookups"] for b in backlogs], "0")
+    row("  answers by HTTP status", [dict(sorted(b["statuses"].items())) for b in backlogs])
     row("429 answers received", [b["429"] for b in backlogs], "0")
     row(
         "minute quota used while the backlog waits",
