@@ -16,8 +16,8 @@ faster, the addon's clock hooks aligned to it, Exact's limits of 60 calls a minu
   constant), counted with ``odoo.sql_db.sql_counter`` around ``_export_moves``;
 - the time to export an invoice as a ratio to the time Odoo takes to post it.
 
-    /work/odoo-venv/bin/python bench/benchmark.py            # N = 100 and 1,000
-    /work/odoo-venv/bin/python bench/benchmark.py --quick    # N = 20 and 100
+    $ODOO_PYTHON bench/benchmark.py            # N = 100 and 1,000
+    $ODOO_PYTHON bench/benchmark.py --quick    # N = 20 and 100
 
 The quota figure measures the limiter only when Odoo is faster than the quota: at the
 default x5 a sandbox minute lasts 12 s, and 60 invoices take Odoo about 5 s to export

@@ -26,8 +26,8 @@ What it does:
 
 It prints what was injected and what came out, and exits 1 if a check failed.
 
-    /work/odoo-venv/bin/python bench/reliability.py             # 500 invoices, 50 customers
-    /work/odoo-venv/bin/python bench/reliability.py --invoices 60 --customers 10   # quick
+    $ODOO_PYTHON bench/reliability.py             # 500 invoices, 50 customers
+    $ODOO_PYTHON bench/reliability.py --invoices 60 --customers 10   # quick
 
 Two threads of one process stand for two cron workers: each has its own database
 connection and transaction, so row locks, ``SKIP LOCKED`` claims and commits behave as
