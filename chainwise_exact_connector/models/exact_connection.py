@@ -411,29 +411,40 @@ class ExactConnection(models.Model):
                 lambda user: user.active and not user.share and self.company_id in user.company_ids
             )
         )
-        summary = self.env._("Reconnect Exact Online")
-        todo = self.env.ref("mail.mail_activity_data_todo")
-        existing = self.activity_ids.filtered(
-            lambda a: a.activity_type_id == todo and a.summary == summary
-        ).user_id
+        existing = self._reconnect_activities().user_id
         for user in admins - existing:
+            in_user_lang = self.with_context(lang=user.lang or "en_US")
             self.activity_schedule(
                 "mail.mail_activity_data_todo",
                 user_id=user.id,
-                summary=summary,
-                note=self.env._(
-                    'Open the connection %(name)s and click "Connect to Exact" to give '
-                    "consent again; exports resume once it is connected.",
-                    name=self.name,
-                ),
+                summary=in_user_lang._reconnect_summary(),
+                note=in_user_lang._reconnect_note(),
             )
 
-    def _close_reconnect_activities(self):
-        summary = self.env._("Reconnect Exact Online")
+    def _reconnect_summary(self):
+        return self.env._("Reconnect Exact Online")
+
+    def _reconnect_note(self):
+        return self.env._(
+            'Open the connection %(name)s and click "Connect to Exact" to give '
+            "consent again; exports resume once it is connected.",
+            name=self.name,
+        )
+
+    def _reconnect_activities(self):
+        """The open reconnect to-dos, each written in its assignee's language (the cron
+        and the person who reconnects may use another language than the assignee)."""
         todo = self.env.ref("mail.mail_activity_data_todo")
-        self.activity_ids.filtered(
-            lambda a: a.activity_type_id == todo and a.summary == summary
-        ).sudo().action_feedback(feedback=self.env._("Connected again."))
+        return self.activity_ids.filtered(
+            lambda a: a.activity_type_id == todo
+            and a.summary
+            == self.with_context(lang=a.user_id.lang or "en_US")._reconnect_summary()
+        )
+
+    def _close_reconnect_activities(self):
+        self._reconnect_activities().sudo().action_feedback(
+            feedback=self.env._("Connected again.")
+        )
 
     # ------------------------------------------------------------------ client
 

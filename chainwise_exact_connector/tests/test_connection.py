@@ -152,6 +152,24 @@ class TestExactConnection(ExactSandboxCase):
         self.connection._mark_reconnect("again")
         self.assertEqual(len(self.connection.activity_ids), len(activities))
 
+    def test_reconnect_todo_found_in_its_assignees_language(self):
+        """The to-do is written in the administrator's language and found again whatever
+        the language of whoever reconnects (the cron runs without one)."""
+        self.env["res.lang"]._activate_lang("nl_NL")
+        admins = self.env.ref("base.group_system").users.filtered(
+            lambda u: u.active and not u.share and self.connection.company_id in u.company_ids
+        )
+        dutch = admins[0]
+        dutch.lang = "nl_NL"
+        connection = self.connection.with_context(lang="en_US")
+        connection._mark_reconnect("gone")
+        todo = connection.activity_ids.filtered(lambda a: a.user_id == dutch)
+        self.assertEqual(todo.summary, "Exact Online opnieuw verbinden")
+        connection._mark_reconnect("gone again")
+        self.assertEqual(len(connection.activity_ids), len(admins), "no second to-do")
+        connection._close_reconnect_activities()
+        self.assertFalse(connection.activity_ids, "every to-do closed, the Dutch one too")
+
     def test_keep_alive_cron(self):
         connection = self.connection.sudo()
         before = self.token_refresh_calls()
